@@ -1,0 +1,110 @@
+import type { Command } from 'commander';
+import { createCluster, type CreateIntent } from '../../cluster/create.js';
+import { resolveImage, selectProvider } from '../../provision/select.js';
+import { oneOf, toInt } from '../parse.js';
+import { runCommand } from '../run.js';
+import { DEFAULT_NAME } from '../target.js';
+import { infoTable, nodeRow, orderedNodes } from '../views/cluster-views.js';
+import { ms } from '../views/table.js';
+import { addrKey, parseHostPort } from '../../cluster/address.js';
+import { AdminConnections } from '../../cluster/connection.js';
+import { formCluster } from '../../cluster/form.js';
+import { usageError } from '../../errors.js';
+import type { CommandContext, CommandOutput } from '../context.js';
+
+interface CreateFlags {
+  name?: string;
+  masters?: string;
+  replicas?: string;
+  provider?: string;
+  image?: string;
+  network?: string;
+  portBase?: string;
+  nodeTimeout?: string;
+  host?: string;
+  announceIp?: string;
+  password?: string;
+  nodes?: string;
+  json?: boolean;
+  yes?: boolean;
+}
+
+export function registerCreate(program: Command): void {
+  program
+    .command('create')
+    .description('provision nodes (docker or process) and form a healthy cluster; or form one from existing empty nodes (--nodes)')
+    .option('--name <name>', 'cluster name; containers are <name>-node-<i>', DEFAULT_NAME)
+    .option('--masters <n>', 'number of masters (at least 3)', '3')
+    .option('--replicas <n>', 'replicas per master', '1')
+    .option('--provider <docker|process>', 'docker (default when an engine answers) or process (redis-server from PATH)')
+    .option('--image <image>', 'Redis image for docker (default: RCTL_IMAGE, ~/.rctl/config.json, or the pinned official tag)')
+    .option('--network <host|bridge>', 'docker networking', 'host')
+    .option('--port-base <port>', 'first client port; bus ports are port + 10000', '6381')
+    .option('--node-timeout <ms>', 'cluster-node-timeout', '5000')
+    .option('--host <addr>', 'address to bind and announce', '127.0.0.1')
+    .option('--announce-ip <addr>', 'bridge mode: address clients outside Docker use (cluster-announce-ip)')
+    .option('--password <password>', 'set requirepass and masterauth on every node (or RCTL_PASSWORD)')
+    .option('--nodes <host:port,...>', 'form a cluster from these running, empty nodes instead of provisioning')
+    .option('--json', 'machine-readable output')
+    .option('--yes', 'never prompt')
+    .action((flags: CreateFlags) =>
+      runCommand(flags, async (ctx) => {
+        const masters = toInt(flags.masters, '--masters');
+        const replicas = toInt(flags.replicas, '--replicas');
+        const password = flags.password ?? (process.env['RCTL_PASSWORD'] || undefined);
+        if (flags.nodes) return formExisting(flags.nodes, masters, replicas, password, ctx);
+        const network = oneOf(flags.network, '--network', ['host', 'bridge'] as const, 'host') ?? 'host';
+        const intent: CreateIntent = {
+          name: flags.name ?? DEFAULT_NAME,
+          masters,
+          replicasPerMaster: replicas,
+          network,
+          host: flags.host ?? '127.0.0.1',
+          announceIp: flags.announceIp,
+          portBase: toInt(flags.portBase, '--port-base'),
+          nodeTimeoutMs: toInt(flags.nodeTimeout, '--node-timeout'),
+          password,
+          image: flags.image,
+        };
+        const providerKind = oneOf(flags.provider, '--provider', ['docker', 'process'] as const);
+        const provider = await selectProvider(providerKind, flags.image);
+        const t0 = performance.now();
+        const { record, form } = await createCluster({ ...intent, image: provider.kind === 'docker' ? resolveImage(flags.image) : undefined }, provider, {
+          onEvent: ctx.onEvent,
+          signal: ctx.signal,
+        });
+        const totalMs = Math.round(performance.now() - t0);
+        const s = form.snapshot;
+        return {
+          data: {
+            name: record.name,
+            provider: record.provider,
+            image: record.image ?? null,
+            network: record.network,
+            totalMs,
+            agreementMs: form.agreementMs,
+            nodes: orderedNodes(s).map((n) => nodeRow(s, n)),
+          },
+          human: `${infoTable(s)}\n\nCluster "${record.name}" is healthy (${record.provider}, ${ms(totalMs)} in all, agreement ${ms(form.agreementMs)}).\nTry: redis-cli -c -p ${record.portBase}${record.password ? ' -a <password>' : ''}   ·   rctl check --name ${record.name}`,
+        };
+      }),
+    );
+}
+
+async function formExisting(list: string, masters: number, replicas: number, password: string | undefined, ctx: CommandContext): Promise<CommandOutput> {
+  const addrs = list.split(',').filter(Boolean).map((a) => parseHostPort(a.trim(), '--nodes'));
+  if (masters < 3) throw usageError(`--masters must be at least 3, got ${masters}.`);
+  if (addrs.length < masters * (1 + replicas)) throw usageError(`${masters} masters with ${replicas} replica(s) need ${masters * (1 + replicas)} nodes; --nodes lists ${addrs.length}.`);
+  const conns = new AdminConnections({ password });
+  try {
+    // Nodes rctl did not start: the address is the only hint of the machine they run on.
+    const form = await formCluster({ nodes: addrs.map((addr) => ({ addr, machine: addr.host })), masters, replicasPerMaster: replicas, conns, onEvent: ctx.onEvent, signal: ctx.signal });
+    const s = form.snapshot;
+    return {
+      data: { agreementMs: form.agreementMs, nodes: orderedNodes(s).map((n) => nodeRow(s, n)) },
+      human: `${infoTable(s)}\n\nCluster formed on ${addrs.map(addrKey).join(', ')} (agreement ${ms(form.agreementMs)}).`,
+    };
+  } finally {
+    await conns.closeAll();
+  }
+}

@@ -1,0 +1,64 @@
+import { ExitCode, RctlError, messageOf } from '../errors.js';
+import type { CommandContext, CommandOutput } from './context.js';
+import { errorJson, renderError } from './views/error.js';
+import { humanEvents, jsonEvents } from './views/events.js';
+
+export interface GlobalFlags {
+  json?: boolean;
+  yes?: boolean;
+}
+
+/**
+ * The one place that prints results and errors and exits. The first Ctrl-C aborts the signal
+ * (operations stop at a safe point); the second exits at once with repair instructions.
+ */
+export async function runCommand(flags: GlobalFlags, handler: (ctx: CommandContext) => Promise<CommandOutput>): Promise<never> {
+  const controller = new AbortController();
+  let repairHint: string | undefined;
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('\nrctl: stopping at the next safe point (Ctrl-C again to exit now)...\n');
+      controller.abort();
+      return;
+    }
+    process.stderr.write(`rctl: exiting now. ${repairHint ?? 'Run `rctl check` to see the cluster state.'}\n`);
+    process.exit(ExitCode.interrupted);
+  };
+  process.on('SIGINT', onSigint);
+  const json = Boolean(flags.json);
+  const ctx: CommandContext = {
+    json,
+    yes: Boolean(flags.yes),
+    signal: controller.signal,
+    onEvent: json ? jsonEvents() : humanEvents(),
+    setRepairHint: (h) => {
+      repairHint = h;
+    },
+  };
+  let code: number;
+  try {
+    const out = await handler(ctx);
+    code = out.exitCode ?? ExitCode.ok;
+    if (json) process.stdout.write(JSON.stringify({ ok: code === 0, ...out.data }, null, 2) + '\n');
+    else if (out.human) process.stdout.write(out.human.endsWith('\n') ? out.human : `${out.human}\n`);
+  } catch (err) {
+    const e = err instanceof RctlError ? err : isPromptAbort(err) ? new RctlError('INTERRUPTED', 'Cancelled.') : undefined;
+    if (e) {
+      if (json) process.stdout.write(JSON.stringify(errorJson(e), null, 2) + '\n');
+      else process.stderr.write(renderError(e));
+      code = e.exitCode;
+    } else {
+      process.stderr.write(`rctl: internal error: ${messageOf(err)}\nhint: this is a bug in rctl; rerun with RCTL_DEBUG=1 and report the stack trace.\n`);
+      if (process.env['RCTL_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      code = ExitCode.internal;
+    }
+  }
+  process.off('SIGINT', onSigint);
+  // Flush stdout before exiting: large JSON on a pipe is written asynchronously.
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit(code);
+}
+
+const isPromptAbort = (err: unknown): boolean => err instanceof Error && err.name === 'ExitPromptError';

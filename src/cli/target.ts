@@ -1,0 +1,70 @@
+import { RctlError } from '../errors.js';
+import { addrKey, parseHostPort, type NodeAddress } from '../cluster/address.js';
+import { AdminConnections } from '../cluster/connection.js';
+import { takeSnapshot, type Snapshot } from '../cluster/snapshot.js';
+import { readRecord, requireRecord, type ClusterRecord } from '../state/records.js';
+
+export interface TargetFlags {
+  name?: string;
+  seed?: string;
+  password?: string;
+}
+
+export const DEFAULT_NAME = 'rctl';
+
+export interface Target {
+  /** Addresses to try, in order. */
+  readonly seeds: readonly NodeAddress[];
+  readonly password: string | undefined;
+  /** Present when the cluster is one rctl created. */
+  readonly record: ClusterRecord | undefined;
+  readonly label: string;
+}
+
+/** --seed wins; otherwise --name (default "rctl") must be a cluster rctl created. */
+export async function resolveTarget(flags: TargetFlags): Promise<Target> {
+  const envPassword = process.env['RCTL_PASSWORD'] || undefined;
+  if (flags.seed) {
+    const seed = parseHostPort(flags.seed);
+    const record = flags.name ? await readRecord(flags.name) : undefined;
+    return { seeds: [seed], password: flags.password ?? envPassword ?? record?.password, record, label: addrKey(seed) };
+  }
+  const name = flags.name ?? DEFAULT_NAME;
+  const record = await requireRecord(name);
+  return {
+    seeds: record.nodes.map((n) => ({ host: n.host, port: n.port })),
+    password: flags.password ?? envPassword ?? record.password,
+    record,
+    label: `cluster "${name}"`,
+  };
+}
+
+export interface OpenCluster {
+  readonly target: Target;
+  readonly conns: AdminConnections;
+  readonly snapshot: Snapshot;
+}
+
+/** Snapshot the target from the first seed that answers. Caller closes `conns`. */
+export async function openCluster(flags: TargetFlags, opts: { connectTimeoutMs?: number } = {}): Promise<OpenCluster> {
+  const target = await resolveTarget(flags);
+  const conns = new AdminConnections({ password: target.password, connectTimeoutMs: opts.connectTimeoutMs ?? 2000 });
+  let last: RctlError | undefined;
+  for (const seed of target.seeds) {
+    try {
+      const snapshot = await takeSnapshot(conns, seed);
+      return { target, conns, snapshot };
+    } catch (err) {
+      if (!(err instanceof RctlError) || err.code !== 'UNREACHABLE') {
+        await conns.closeAll();
+        throw err;
+      }
+      last = err;
+    }
+  }
+  await conns.closeAll();
+  if (target.seeds.length === 1 && last) throw last;
+  throw new RctlError('UNREACHABLE', `No node of ${target.label} answers (tried ${target.seeds.map(addrKey).join(', ')}).`, {
+    hint: 'Are its containers or processes running? `rctl ls` shows its state; `rctl destroy` removes what is left.',
+  });
+}

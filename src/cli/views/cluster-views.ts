@@ -1,0 +1,73 @@
+import { addrKey } from '../../cluster/address.js';
+import type { CheckResult } from '../../cluster/check.js';
+import type { Snapshot, NodeState } from '../../cluster/snapshot.js';
+import { countSlots, formatRanges } from '../../cluster/slots.js';
+import { bytes, table } from './table.js';
+
+/** Masters first (by first slot), each followed by its replicas. */
+export function orderedNodes(s: Snapshot): NodeState[] {
+  const masters = s.nodes.filter((n) => n.role === 'master').sort((a, b) => (a.self.slots[0]?.start ?? 1e9) - (b.self.slots[0]?.start ?? 1e9) || a.addr.port - b.addr.port);
+  const out: NodeState[] = [];
+  for (const m of masters) {
+    out.push(m);
+    out.push(...s.nodes.filter((n) => n.role === 'replica' && n.self.masterId === m.id).sort((a, b) => a.addr.port - b.addr.port));
+  }
+  out.push(...s.nodes.filter((n) => !out.includes(n)));
+  return out;
+}
+
+export function nodeRow(s: Snapshot, n: NodeState): Record<string, unknown> {
+  const master = n.self.masterId ? s.nodes.find((m) => m.id === n.self.masterId) : undefined;
+  return {
+    id: n.id,
+    address: addrKey(n.addr),
+    role: n.role,
+    masterId: n.self.masterId ?? null,
+    master: master ? addrKey(master.addr) : n.self.masterId ? n.self.masterId.slice(0, 8) : null,
+    slots: formatRanges(n.self.slots),
+    slotCount: countSlots(n.self.slots),
+    keys: n.keys,
+    usedMemory: n.usedMemory,
+    link: n.role === 'replica' ? (n.masterLinkStatus ?? 'unknown') : n.self.linkState,
+    flags: n.self.flags.filter((f) => f !== 'myself'),
+    clusterState: n.clusterState,
+    migrating: n.self.migrating,
+    importing: n.self.importing,
+  };
+}
+
+export function infoTable(s: Snapshot): string {
+  const rows = orderedNodes(s).map((n) => {
+    const r = nodeRow(s, n);
+    const open = [...n.self.migrating.map((m) => `${m.slot}→`), ...n.self.importing.map((m) => `${m.slot}←`)];
+    return [
+      n.id.slice(0, 8),
+      String(r['address']),
+      n.role + (n.self.flags.some((f) => f.startsWith('fail')) ? ` (${n.self.flags.filter((f) => f.startsWith('fail')).join(',')})` : ''),
+      String(r['master'] ?? '-'),
+      `${formatRanges(n.self.slots)}${open.length ? ` [${open.join(',')}]` : ''}`,
+      countSlots(n.self.slots),
+      n.keys,
+      bytes(n.usedMemory),
+      String(r['link']),
+    ];
+  });
+  let out = table(['id', 'address', 'role', 'master', 'slots', 'count', 'keys', 'memory', 'link'], rows);
+  for (const u of s.unreachable) out += `\n! ${addrKey(u.addr)}${u.id ? ` (${u.id.slice(0, 8)})` : ''} unreachable: ${u.error}`;
+  const keys = s.nodes.filter((n) => n.role === 'master').reduce((a, n) => a + n.keys, 0);
+  return `${out}\n${s.nodes.filter((n) => n.role === 'master').length} masters, ${s.nodes.filter((n) => n.role === 'replica').length} replicas, ${keys} keys`;
+}
+
+export function checkView(s: Snapshot, r: CheckResult): string {
+  const lines = [`Checked ${s.nodes.length + s.unreachable.length} nodes (via ${addrKey(s.seed)}):`];
+  for (const c of r.checklist) lines.push(`  ${c.ok ? '[OK]  ' : '[FAIL]'} ${c.name}`);
+  if (r.findings.length > 0) {
+    lines.push('');
+    for (const f of r.findings) {
+      lines.push(`${f.severity === 'problem' ? 'problem' : 'warning'}: ${f.message}`);
+      if (f.fix) lines.push(`  fix: ${f.fix}`);
+    }
+  }
+  lines.push('', r.healthy ? 'Cluster is healthy.' : `Cluster has ${r.findings.filter((f) => f.severity === 'problem').length} problem(s).`);
+  return lines.join('\n');
+}

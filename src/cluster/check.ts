@@ -1,0 +1,257 @@
+import { addrKey } from './address.js';
+import { isFailing, isGhost, isMaster } from './cluster-nodes.js';
+import { mastersOf, replicasOf, slotSignature, type NodeState, type Snapshot } from './snapshot.js';
+import { formatRanges, rangesFromSlots, SLOT_COUNT, slotsOf, type SlotRange } from './slots.js';
+
+export type Severity = 'problem' | 'warning';
+
+export interface Finding {
+  readonly severity: Severity;
+  readonly code:
+    | 'NODE_UNREACHABLE'
+    | 'CONFIG_DISAGREEMENT'
+    | 'ROLE_DISAGREEMENT'
+    | 'MEMBERSHIP_DISAGREEMENT'
+    | 'OPEN_SLOT'
+    | 'SLOTS_UNCOVERED'
+    | 'NODE_FAILING'
+    | 'STATE_NOT_OK'
+    | 'REPLICA_LINK_DOWN'
+    | 'MISSING_REPLICAS'
+    | 'NO_REPLICAS'
+    | 'MULTIPLE_OWNERS';
+  readonly message: string;
+  /** Nodes involved, as host:port. */
+  readonly nodes: readonly string[];
+  readonly slots?: readonly SlotRange[];
+  /** The command that repairs it. */
+  readonly fix?: string;
+}
+
+export interface CheckExpectations {
+  /** Replicas every master should have (known when rctl created the cluster or --replicas is given). */
+  readonly replicasPerMaster?: number | undefined;
+}
+
+/** Per node: slots it holds keys for but does not own (gathered by the caller; see countKeysInUnownedSlots). */
+export type StrayKeys = ReadonlyMap<string, readonly { slot: number; keys: number }[]>;
+
+export interface CheckResult {
+  readonly healthy: boolean;
+  readonly findings: readonly Finding[];
+  /** Each check that ran and whether it passed, for the checklist view. */
+  readonly checklist: readonly { name: string; ok: boolean }[];
+}
+
+const label = (n: NodeState): string => `${addrKey(n.addr)} (${n.id.slice(0, 8)})`;
+
+/**
+ * Everything `redis-cli --cluster check` flags (disagreement, open slots, uncovered slots, and with
+ * --cluster-search-multiple-owners stray keys), plus what it does not look at: unreachable and failing
+ * nodes, cluster_state, replica links and expected replica counts. Pure: works on a snapshot.
+ */
+export function checkCluster(s: Snapshot, expect: CheckExpectations = {}, stray?: StrayKeys): CheckResult {
+  const findings: Finding[] = [];
+  const checklist: { name: string; ok: boolean }[] = [];
+  const step = (name: string, f: Finding[]): void => {
+    checklist.push({ name, ok: f.every((x) => x.severity !== 'problem') });
+    findings.push(...f);
+  };
+  const at = (id: string): string => {
+    const n = s.nodes.find((x) => x.id === id);
+    return n ? addrKey(n.addr) : id.slice(0, 8);
+  };
+
+  step(
+    'every node reachable',
+    s.unreachable.map((u) => ({
+      severity: 'problem',
+      code: 'NODE_UNREACHABLE',
+      message: `Node ${addrKey(u.addr)}${u.id ? ` (${u.id.slice(0, 8)})` : ''} is known to the cluster but cannot be reached: ${u.error}`,
+      nodes: [addrKey(u.addr)],
+      fix: 'Start the node again, or remove it with `rctl del-node <id>` if it is gone for good.',
+    })),
+  );
+
+  // Agreement: every node's view of slot ownership, of membership and of roles.
+  const sigs = new Map<string, NodeState[]>();
+  for (const n of s.nodes) {
+    const sig = slotSignature(n.view);
+    sigs.set(sig, [...(sigs.get(sig) ?? []), n]);
+  }
+  step(
+    'all nodes agree about slots',
+    sigs.size > 1
+      ? [
+          {
+            severity: 'problem',
+            code: 'CONFIG_DISAGREEMENT',
+            message: `Nodes don't agree about slot ownership (${sigs.size} different views: ${[...sigs.values()].map((g) => g.map((n) => addrKey(n.addr)).join('+')).join(' vs ')}).`,
+            nodes: s.nodes.map((n) => addrKey(n.addr)),
+            fix: 'Usually transient right after a change; run `rctl check` again. If it persists, `rctl fix`.',
+          },
+        ]
+      : [],
+  );
+  const ids = new Set(s.nodes.map((n) => n.id));
+  for (const u of s.unreachable) if (u.id) ids.add(u.id);
+  const membership: Finding[] = [];
+  const roles: Finding[] = [];
+  for (const n of s.nodes) {
+    const known = new Set(n.view.filter((l) => !isGhost(l)).map((l) => l.id));
+    const missing = [...ids].filter((id) => !known.has(id));
+    if (missing.length > 0) {
+      membership.push({
+        severity: 'problem',
+        code: 'MEMBERSHIP_DISAGREEMENT',
+        message: `${label(n)} does not know ${missing.map(at).join(', ')}.`,
+        nodes: [addrKey(n.addr)],
+        fix: 'Wait a moment and check again; if it persists, `rctl fix` re-introduces the nodes (CLUSTER MEET).',
+      });
+    }
+    for (const other of s.nodes) {
+      if (other.id === n.id) continue;
+      const seen = n.view.find((l) => l.id === other.id);
+      if (!seen) continue;
+      const seenRole = isMaster(seen) ? 'master' : 'replica';
+      if (seenRole !== other.role || (other.role === 'replica' && seen.masterId !== other.self.masterId)) {
+        roles.push({
+          severity: 'problem',
+          code: 'ROLE_DISAGREEMENT',
+          message: `${label(n)} thinks ${label(other)} is a ${seenRole}${seen.masterId ? ` of ${at(seen.masterId)}` : ''}, but it is a ${other.role}${other.self.masterId ? ` of ${at(other.self.masterId)}` : ''}.`,
+          nodes: [addrKey(n.addr), addrKey(other.addr)],
+          fix: 'Usually transient after a failover or replica change; run `rctl check` again in a second.',
+        });
+      }
+    }
+  }
+  step('all nodes know each other', membership);
+  step('all nodes agree about roles', roles);
+
+  const open: Finding[] = [];
+  for (const n of s.nodes) {
+    for (const m of n.self.migrating)
+      open.push({
+        severity: 'problem',
+        code: 'OPEN_SLOT',
+        message: `Slot ${m.slot} is migrating on ${label(n)} to ${at(m.to)}.`,
+        nodes: [addrKey(n.addr)],
+        slots: [{ start: m.slot, end: m.slot }],
+        fix: '`rctl fix` finishes or closes the migration without losing keys.',
+      });
+    for (const m of n.self.importing)
+      open.push({
+        severity: 'problem',
+        code: 'OPEN_SLOT',
+        message: `Slot ${m.slot} is importing on ${label(n)} from ${at(m.from)}.`,
+        nodes: [addrKey(n.addr)],
+        slots: [{ start: m.slot, end: m.slot }],
+        fix: '`rctl fix` finishes or closes the migration without losing keys.',
+      });
+  }
+  step('no open slots', open);
+
+  // Coverage as the union of what the masters claim for themselves (redis-cli's view too).
+  const covered = new Set<number>();
+  for (const m of mastersOf(s)) for (const slot of slotsOf(m.self.slots)) covered.add(slot);
+  const uncovered: number[] = [];
+  if (covered.size < SLOT_COUNT) for (let i = 0; i < SLOT_COUNT; i++) if (!covered.has(i)) uncovered.push(i);
+  const uncoveredRanges = rangesFromSlots(uncovered);
+  step(
+    `all ${SLOT_COUNT} slots covered`,
+    uncovered.length > 0
+      ? [
+          {
+            severity: 'problem',
+            code: 'SLOTS_UNCOVERED',
+            message: `${uncovered.length} slot(s) have no owner among reachable masters: ${formatRanges(uncoveredRanges)}.`,
+            nodes: [],
+            slots: uncoveredRanges,
+            fix: '`rctl fix` assigns them (to the node holding their keys, else to a master).',
+          },
+        ]
+      : [],
+  );
+
+  const failing: Finding[] = [];
+  const flagged = new Map<string, string[]>();
+  for (const n of s.nodes)
+    for (const l of n.view)
+      if (isFailing(l)) flagged.set(l.id, [...(flagged.get(l.id) ?? []), `${addrKey(n.addr)} says ${l.flags.includes('fail') ? 'fail' : 'pfail'}`]);
+  for (const [id, who] of flagged)
+    failing.push({
+      severity: 'problem',
+      code: 'NODE_FAILING',
+      message: `Node ${at(id)} is flagged as failing (${who.join('; ')}).`,
+      nodes: [at(id)],
+      fix: 'Bring the node back; once it answers again its flag clears. If it is gone for good, `rctl del-node`.',
+    });
+  step('no node in fail/pfail', failing);
+
+  step(
+    'cluster_state ok on every node',
+    s.nodes
+      .filter((n) => n.clusterState !== 'ok')
+      .map((n) => ({
+        severity: 'problem' as const,
+        code: 'STATE_NOT_OK' as const,
+        message: `${label(n)} reports cluster_state:${n.clusterState}.`,
+        nodes: [addrKey(n.addr)],
+        fix: 'Look at the other findings: uncovered slots or failing masters cause this.',
+      })),
+  );
+
+  const links: Finding[] = [];
+  for (const n of s.nodes)
+    if (n.role === 'replica' && n.masterLinkStatus !== 'up')
+      links.push({
+        severity: 'problem',
+        code: 'REPLICA_LINK_DOWN',
+        message: `Replica ${label(n)} has master_link_status:${n.masterLinkStatus ?? 'unknown'} (master ${n.self.masterId ? at(n.self.masterId) : '?'}): it cannot be promoted until it has synced.`,
+        nodes: [addrKey(n.addr)],
+        fix: 'Wait for its first sync; if it stays down check the master is reachable and masterauth is set.',
+      });
+  step('every replica linked to its master', links);
+
+  const reps: Finding[] = [];
+  for (const m of mastersOf(s)) {
+    if (m.self.slots.length === 0) continue;
+    const count = replicasOf(s, m.id).length;
+    if (expect.replicasPerMaster !== undefined && count < expect.replicasPerMaster)
+      reps.push({
+        severity: 'problem',
+        code: 'MISSING_REPLICAS',
+        message: `Master ${label(m)} has ${count} replica(s), expected ${expect.replicasPerMaster}.`,
+        nodes: [addrKey(m.addr)],
+        fix: '`rctl add-node --replica-of <master-id>` adds one.',
+      });
+    else if (expect.replicasPerMaster === undefined && count === 0 && s.nodes.some((n) => n.role === 'replica'))
+      reps.push({
+        severity: 'warning',
+        code: 'NO_REPLICAS',
+        message: `Master ${label(m)} has no replica: losing it loses slots ${formatRanges(m.self.slots)}.`,
+        nodes: [addrKey(m.addr)],
+        fix: '`rctl add-node --replica-of <master-id>` adds one.',
+      });
+  }
+  step('every master has its replicas', reps);
+
+  if (stray) {
+    const owners: Finding[] = [];
+    for (const [key, list] of stray) {
+      if (list.length === 0) continue;
+      const ranges = rangesFromSlots(list.map((x) => x.slot));
+      owners.push({
+        severity: 'problem',
+        code: 'MULTIPLE_OWNERS',
+        message: `${key} holds ${list.reduce((a, x) => a + x.keys, 0)} key(s) in ${list.length} slot(s) it does not own: ${formatRanges(ranges)}.`,
+        nodes: [key],
+        slots: ranges,
+        fix: '`rctl fix` moves those keys to the slot owner.',
+      });
+    }
+    step('no keys outside their owner', owners);
+  }
+
+  return { healthy: findings.every((f) => f.severity !== 'problem'), findings, checklist };
+}

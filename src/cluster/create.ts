@@ -1,0 +1,146 @@
+import { RctlError, usageError } from '../errors.js';
+import { noEvents, step, type EventSink } from '../events.js';
+import type { NodeSpec, ProvisionRequest, ProvisionedNode, Provider } from '../provision/provider.js';
+import { deleteRecord, NAME_PATTERN, readRecord, writeRecord, type ClusterRecord, type NetworkMode } from '../state/records.js';
+import { RCTL_VERSION } from '../version.js';
+import { waitUntil } from '../util/wait.js';
+import { addrKey, type NodeAddress } from './address.js';
+import { AdminConnections } from './connection.js';
+import { formCluster, type FormResult } from './form.js';
+
+export interface CreateIntent {
+  readonly name: string;
+  readonly masters: number;
+  readonly replicasPerMaster: number;
+  readonly network: NetworkMode;
+  readonly host: string;
+  readonly announceIp?: string | undefined;
+  readonly portBase: number;
+  readonly nodeTimeoutMs: number;
+  readonly password?: string | undefined;
+  readonly image?: string | undefined;
+}
+
+export const MIN_MASTERS = 3;
+
+/** Pure validation of what the user asked for; every refusal says which flag to change. */
+export function validateCreateIntent(i: CreateIntent): void {
+  if (!NAME_PATTERN.test(i.name)) throw usageError(`--name "${i.name}" is not a valid name.`, 'Use letters, digits, "-", "_" or "." (it names containers).');
+  if (!Number.isInteger(i.masters) || i.masters < MIN_MASTERS)
+    throw usageError(`--masters must be an integer of at least ${MIN_MASTERS}, got ${i.masters}.`, 'Redis Cluster needs 3 masters to agree on failures.');
+  if (!Number.isInteger(i.replicasPerMaster) || i.replicasPerMaster < 0)
+    throw usageError(`--replicas must be an integer of at least 0, got ${i.replicasPerMaster}.`);
+  const count = i.masters * (1 + i.replicasPerMaster);
+  if (count > 500) throw usageError(`${count} nodes is more than rctl creates on one machine (500).`, 'Lower --masters or --replicas.');
+  if (!Number.isInteger(i.portBase) || i.portBase < 1024 || i.portBase + count - 1 + 10000 > 65535)
+    throw usageError(`--port-base ${i.portBase} does not leave room for ${count} nodes and their bus ports (port + 10000 ≤ 65535).`, 'Pick a port base between 1024 and ' + (65535 - 10000 - count + 1) + '.');
+  if (!Number.isInteger(i.nodeTimeoutMs) || i.nodeTimeoutMs < 100) throw usageError(`--node-timeout must be at least 100 ms, got ${i.nodeTimeoutMs}.`);
+}
+
+export const nodeSpecs = (i: CreateIntent): NodeSpec[] =>
+  Array.from({ length: i.masters * (1 + i.replicasPerMaster) }, (_, k) => ({ index: k + 1, port: i.portBase + k, busPort: i.portBase + k + 10000 }));
+
+export interface CreateResult {
+  readonly record: ClusterRecord;
+  readonly form: FormResult;
+}
+
+/**
+ * Provision nodes and form a cluster. Either the cluster is healthy and recorded, or everything
+ * started is removed again and the error says why.
+ */
+export async function createCluster(intent: CreateIntent, provider: Provider, opts: { onEvent?: EventSink; signal?: AbortSignal | undefined } = {}): Promise<CreateResult> {
+  const onEvent = opts.onEvent ?? noEvents;
+  validateCreateIntent(intent);
+  if (await readRecord(intent.name)) {
+    throw new RctlError('CLUSTER_EXISTS', `A cluster named "${intent.name}" already exists.`, {
+      hint: `Use it, destroy it first (\`rctl destroy --name ${intent.name} --yes\`), or choose another --name.`,
+    });
+  }
+  const req: ProvisionRequest = {
+    cluster: intent.name,
+    nodes: nodeSpecs(intent),
+    network: intent.network,
+    host: intent.host,
+    announceIp: intent.announceIp,
+    nodeTimeoutMs: intent.nodeTimeoutMs,
+    password: intent.password,
+    image: intent.image,
+  };
+  await step(onEvent, `preflight (${provider.kind})`, () => provider.preflight(req, onEvent, opts.signal));
+
+  const base: ClusterRecord = {
+    name: intent.name,
+    kind: 'cluster',
+    status: 'creating',
+    provider: provider.kind,
+    ...(provider.kind === 'docker' && intent.image ? { image: intent.image } : {}),
+    network: intent.network,
+    host: intent.host,
+    ...(intent.announceIp ? { announceIp: intent.announceIp } : {}),
+    portBase: intent.portBase,
+    masters: intent.masters,
+    replicasPerMaster: intent.replicasPerMaster,
+    nodeTimeoutMs: intent.nodeTimeoutMs,
+    ...(intent.password ? { password: intent.password } : {}),
+    createdAt: new Date().toISOString(),
+    rctlVersion: RCTL_VERSION,
+    nodes: [],
+  };
+  // Recorded before anything starts, so a crash mid-create still leaves `destroy` a trace to follow.
+  await writeRecord(base);
+  const conns = new AdminConnections({ password: intent.password });
+  let started: ProvisionedNode[] = [];
+  try {
+    started = await step(onEvent, `start ${req.nodes.length} nodes`, () => provider.start(req, onEvent, opts.signal));
+    await writeRecord({ ...base, nodes: started.map(({ machine: _m, ...n }) => n) });
+    await step(onEvent, 'wait until every node answers PING', () => waitForPing(conns, provider, started, opts.signal));
+    const form = await formCluster({
+      nodes: started.map((n) => ({ addr: { host: n.host, port: n.port }, machine: n.machine })),
+      masters: intent.masters,
+      replicasPerMaster: intent.replicasPerMaster,
+      conns,
+      onEvent,
+      signal: opts.signal,
+    });
+    const record: ClusterRecord = { ...base, status: 'ready', nodes: started.map(({ machine: _m, ...n }) => n) };
+    await writeRecord(record);
+    return { record, form };
+  } catch (err) {
+    onEvent({ type: 'note', message: 'removing what was started' });
+    await conns.closeAll();
+    await provider.purge(intent.name, started).catch(() => undefined);
+    await deleteRecord(intent.name);
+    throw err;
+  } finally {
+    await conns.closeAll();
+  }
+}
+
+/** Bounded wait for PING; a node that died meanwhile fails fast with the provider's diagnosis. */
+async function waitForPing(conns: AdminConnections, provider: Provider, nodes: readonly ProvisionedNode[], signal?: AbortSignal): Promise<void> {
+  await Promise.all(
+    nodes.map((n) => {
+      const addr: NodeAddress = { host: n.host, port: n.port };
+      let probes = 0;
+      return waitUntil(
+        `${addrKey(addr)} to answer PING`,
+        async () => {
+          try {
+            await conns.run(addr, (r) => r.ping());
+            return { done: true, value: undefined };
+          } catch (err) {
+            if (err instanceof RctlError && err.code === 'AUTH') throw err;
+            // Asking the provider costs a Docker API call: only every few probes.
+            if (++probes % 8 === 0) {
+              const why = await provider.diagnose(n);
+              if (why) throw new RctlError('PROVISION_FAILED', `Node ${addrKey(addr)} did not start: ${why}`, { hint: 'Nothing was left behind. Fix the cause above and run create again.' });
+            }
+            return { done: false, reason: err instanceof Error ? err.message : String(err) };
+          }
+        },
+        { timeoutMs: 30_000, intervalMs: 20, signal, hint: 'The node never answered; see its log (`docker logs`, or redis.log in its directory).' },
+      );
+    }),
+  );
+}

@@ -1,0 +1,101 @@
+/**
+ * Typed errors. Every failure a user can cause or meet carries a stable code, one sentence
+ * saying what happened, and a hint saying what to do. Only the CLI layer prints them and exits.
+ */
+
+/** Documented exit codes (README "Exit codes"). */
+export const ExitCode = {
+  ok: 0,
+  /** `check` (and `status`) found problems. */
+  problems: 1,
+  /** Invalid flags or values, impossible counts. */
+  usage: 2,
+  /** A seed or node could not be reached. */
+  unreachable: 3,
+  /** Wrong or missing password. */
+  auth: 4,
+  /** The environment is missing something: Docker, an image, redis-server, a free port. */
+  environment: 5,
+  /** rctl refused: the target is not in a state it can safely act on. */
+  refused: 6,
+  /** A bounded wait ran out. */
+  timeout: 7,
+  /** Redis answered with an error rctl did not expect. */
+  redis: 8,
+  /** A bug in rctl. */
+  internal: 70,
+  /** Interrupted by Ctrl-C. */
+  interrupted: 130,
+} as const;
+
+export type ErrorCode =
+  | 'USAGE'
+  | 'UNREACHABLE'
+  | 'AUTH'
+  | 'NO_DOCKER'
+  | 'IMAGE_MISSING'
+  | 'NO_REDIS_SERVER'
+  | 'PORT_IN_USE'
+  | 'PROVISION_FAILED'
+  | 'NODE_NOT_EMPTY'
+  | 'NODE_IN_OTHER_CLUSTER'
+  | 'NOT_CLUSTER_ENABLED'
+  | 'UNKNOWN_CLUSTER'
+  | 'CLUSTER_EXISTS'
+  | 'NOT_CREATED_BY_RCTL'
+  | 'UNKNOWN_NODE'
+  | 'REFUSED'
+  | 'TIMEOUT'
+  | 'REDIS_ERROR'
+  | 'INTERRUPTED';
+
+const exitFor: Record<ErrorCode, number> = {
+  USAGE: ExitCode.usage,
+  UNREACHABLE: ExitCode.unreachable,
+  AUTH: ExitCode.auth,
+  NO_DOCKER: ExitCode.environment,
+  IMAGE_MISSING: ExitCode.environment,
+  NO_REDIS_SERVER: ExitCode.environment,
+  PORT_IN_USE: ExitCode.environment,
+  PROVISION_FAILED: ExitCode.environment,
+  NODE_NOT_EMPTY: ExitCode.refused,
+  NODE_IN_OTHER_CLUSTER: ExitCode.refused,
+  NOT_CLUSTER_ENABLED: ExitCode.refused,
+  UNKNOWN_CLUSTER: ExitCode.refused,
+  CLUSTER_EXISTS: ExitCode.refused,
+  NOT_CREATED_BY_RCTL: ExitCode.refused,
+  UNKNOWN_NODE: ExitCode.usage,
+  REFUSED: ExitCode.refused,
+  TIMEOUT: ExitCode.timeout,
+  REDIS_ERROR: ExitCode.redis,
+  INTERRUPTED: ExitCode.interrupted,
+};
+
+export class RctlError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly exitCode: number;
+  /** Extra machine-readable facts for --json output. */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, opts: { hint?: string; cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'RctlError';
+    this.code = code;
+    this.hint = opts.hint;
+    this.exitCode = exitFor[code];
+    this.details = opts.details;
+  }
+}
+
+export const usageError = (message: string, hint?: string): RctlError => new RctlError('USAGE', message, hint === undefined ? {} : { hint });
+
+export function isRctlError(err: unknown): err is RctlError {
+  return err instanceof RctlError;
+}
+
+/** Best-effort message of an unknown thrown value. */
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

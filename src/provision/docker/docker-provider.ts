@@ -1,0 +1,189 @@
+import type Docker from 'dockerode';
+import { RctlError, messageOf } from '../../errors.js';
+import type { EventSink } from '../../events.js';
+import type { NodeRecord } from '../../state/records.js';
+import { assertPortsFree } from '../ports.js';
+import type { NodeSpec, ProvisionRequest, ProvisionedNode, Provider } from '../provider.js';
+import { redisSettings, toArgs } from '../redis-args.js';
+import { engineId, ensureImage, requireEngine, statusOf } from './engine.js';
+import { LABEL_CLUSTER, LABEL_KIND, containerName, labelsFor, networkName, volumeName } from './labels.js';
+import { containerLogTail } from './logs.js';
+
+const NODE_KIND = 'redis-node';
+
+/**
+ * Each node is a container `<cluster>-node-<i>` with its own labelled data volume, started from
+ * `image` with the settings every rctl node gets. Host networking by default (the classic setup:
+ * nodes on 127.0.0.1:6381..); bridge networking publishes the ports instead.
+ */
+export class DockerProvider implements Provider {
+  readonly kind = 'docker' as const;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly image: string,
+  ) {}
+
+  async preflight(req: ProvisionRequest, onEvent: EventSink): Promise<void> {
+    await requireEngine(this.docker);
+    const mine = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL_CLUSTER}=${req.cluster}`] } });
+    const clash = mine.filter((c) => req.nodes.some((n) => c.Names.includes(`/${containerName(req.cluster, n.index)}`)));
+    if (clash.length > 0) {
+      throw new RctlError('CLUSTER_EXISTS', `Containers of cluster "${req.cluster}" already exist (${clash.map((c) => c.Names[0]?.slice(1)).join(', ')}).`, {
+        hint: `Remove them with \`rctl destroy --name ${req.cluster} --yes\`, or choose another --name.`,
+      });
+    }
+    for (const n of req.nodes) {
+      const name = containerName(req.cluster, n.index);
+      try {
+        const c = await this.docker.getContainer(name).inspect();
+        if (c.Config.Labels?.[LABEL_CLUSTER] !== req.cluster) {
+          throw new RctlError('NOT_CREATED_BY_RCTL', `A container named ${name} exists and was not created by rctl.`, {
+            hint: 'Choose another --name; rctl never touches containers it did not create.',
+          });
+        }
+      } catch (err) {
+        if (err instanceof RctlError) throw err;
+        if (statusOf(err) !== 404) throw new RctlError('NO_DOCKER', `Docker failed to inspect ${name}: ${messageOf(err)}`);
+      }
+    }
+    onEvent({ type: 'note', message: `image ${this.image}` });
+    const how = await ensureImage(this.docker, this.image);
+    if (how === 'pulled') onEvent({ type: 'note', message: `pulled ${this.image}` });
+    await assertPortsFree(req.host, req.nodes);
+  }
+
+  async start(req: ProvisionRequest, _onEvent: EventSink): Promise<ProvisionedNode[]> {
+    const created: NodeRecord[] = [];
+    try {
+      const machine = await engineId(this.docker);
+      const network = req.network === 'bridge' ? await this.ensureNetwork(req.cluster) : 'host';
+      const started = await Promise.all(
+        req.nodes.map(async (n) => {
+          const record = await this.startNode(req, n, network, created);
+          return { ...record, machine };
+        }),
+      );
+      return started.sort((a, b) => a.index - b.index);
+    } catch (err) {
+      await this.remove(req.cluster, created);
+      if (req.network === 'bridge') await this.removeNetwork(req.cluster);
+      if (err instanceof RctlError) throw err;
+      throw new RctlError('PROVISION_FAILED', `Docker could not start the nodes: ${messageOf(err)}`, {
+        hint: 'Nothing was left behind. Check `docker info` and the image, then try again.',
+        cause: err,
+      });
+    }
+  }
+
+  private async startNode(req: ProvisionRequest, n: NodeSpec, network: string, created: NodeRecord[]): Promise<NodeRecord> {
+    const name = containerName(req.cluster, n.index);
+    const volume = volumeName(req.cluster, n.index);
+    await this.docker.createVolume({ Name: volume, Labels: labelsFor(req.cluster, NODE_KIND, n.index) });
+    const record: { index: number; host: string; port: number; busPort: number; container: string; volume: string } = {
+      index: n.index,
+      host: req.host,
+      port: n.port,
+      busPort: n.busPort,
+      container: name,
+      volume,
+    };
+    created.push(record);
+    const bridge = req.network === 'bridge';
+    const exposed = { [`${n.port}/tcp`]: {}, [`${n.busPort}/tcp`]: {} };
+    const container = await this.docker.createContainer({
+      name,
+      Image: this.image,
+      Cmd: ['redis-server', ...toArgs(redisSettings(req, n, '/data'))],
+      Labels: labelsFor(req.cluster, NODE_KIND, n.index),
+      ...(bridge ? { ExposedPorts: exposed } : {}),
+      HostConfig: {
+        NetworkMode: network,
+        Mounts: [{ Type: 'volume', Source: volume, Target: '/data' }],
+        ...(bridge
+          ? {
+              PortBindings: {
+                [`${n.port}/tcp`]: [{ HostIp: req.host, HostPort: String(n.port) }],
+                [`${n.busPort}/tcp`]: [{ HostIp: req.host, HostPort: String(n.busPort) }],
+              },
+            }
+          : {}),
+      },
+    });
+    await container.start();
+    if (!bridge) return record;
+    // Clients on this machine reach a bridged node at its container address unless an announce
+    // address was given (Docker Desktop: the host address clients use).
+    const info = await container.inspect();
+    const ip = info.NetworkSettings.Networks[network]?.IPAddress;
+    const host = req.announceIp ?? ip;
+    if (!host) throw new Error(`container ${name} got no address on network ${network}`);
+    const withHost = { ...record, host };
+    created[created.indexOf(record)] = withHost;
+    return withHost;
+  }
+
+  private async ensureNetwork(cluster: string): Promise<string> {
+    const name = networkName(cluster);
+    const nets = await this.docker.listNetworks({ filters: { name: [name] } });
+    if (!nets.some((x) => x.Name === name)) await this.docker.createNetwork({ Name: name, Labels: labelsFor(cluster, 'network') });
+    return name;
+  }
+
+  private async removeNetwork(cluster: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(networkName(cluster)).remove();
+    } catch {
+      // Absent or still in use by a node we could not remove: destroy's purge tries again.
+    }
+  }
+
+  async diagnose(node: NodeRecord): Promise<string | undefined> {
+    if (!node.container) return undefined;
+    try {
+      const info = await this.docker.getContainer(node.container).inspect();
+      if (info.State.Running && !info.State.Paused) return undefined;
+      const state = info.State.Paused ? 'is paused' : `exited with code ${info.State.ExitCode}`;
+      const tail = await containerLogTail(this.docker, node.container, 5);
+      return `container ${node.container} ${state}${tail ? `; its last log lines:\n${tail}` : ''}`;
+    } catch (err) {
+      return statusOf(err) === 404 ? `container ${node.container} does not exist` : undefined;
+    }
+  }
+
+  async remove(_cluster: string, nodes: readonly NodeRecord[]): Promise<void> {
+    await Promise.all(
+      nodes.map(async (n) => {
+        if (n.container) await ignore404(this.docker.getContainer(n.container).remove({ force: true, v: true }));
+        if (n.volume) await ignore404(this.docker.getVolume(n.volume).remove());
+      }),
+    );
+  }
+
+  /** Everything labelled with the cluster's name: containers, volumes, network (destroy, and orphans of a crash). */
+  async purge(cluster: string, nodes: readonly NodeRecord[] = []): Promise<number> {
+    await this.remove(cluster, nodes);
+    const filters = { label: [`${LABEL_CLUSTER}=${cluster}`] };
+    const containers = await this.docker.listContainers({ all: true, filters });
+    await Promise.all(containers.map((c) => ignore404(this.docker.getContainer(c.Id).remove({ force: true, v: true }))));
+    const { Volumes } = await this.docker.listVolumes({ filters });
+    await Promise.all((Volumes ?? []).map((v) => ignore404(this.docker.getVolume(v.Name).remove())));
+    const nets = await this.docker.listNetworks({ filters });
+    await Promise.all(nets.map((x) => ignore404(this.docker.getNetwork(x.Id).remove())));
+    return containers.length;
+  }
+
+  /** Names of containers labelled with this cluster (for `destroy` of a cluster whose record is gone). */
+  async labelled(cluster: string, kind = NODE_KIND): Promise<string[]> {
+    const cs = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL_CLUSTER}=${cluster}`, `${LABEL_KIND}=${kind}`] } });
+    return cs.map((c) => c.Names[0]?.slice(1) ?? c.Id);
+  }
+}
+
+async function ignore404(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
+  }
+}

@@ -1,0 +1,133 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { RctlError } from '../../errors.js';
+import type { EventSink } from '../../events.js';
+import { clustersDir, nodeDir } from '../../state/paths.js';
+import type { NodeRecord } from '../../state/records.js';
+import { sleep } from '../../util/abort.js';
+import { assertPortsFree } from '../ports.js';
+import type { ProvisionRequest, ProvisionedNode, Provider } from '../provider.js';
+import { redisSettings, toConfigFile } from '../redis-args.js';
+
+/**
+ * Each node is a `redis-server` process from PATH with its own directory (config, data, log) under
+ * the state directory. Processes are detached: they outlive rctl like containers do.
+ */
+export class ProcessProvider implements Provider {
+  readonly kind = 'process' as const;
+
+  constructor(private readonly binary = 'redis-server') {}
+
+  async preflight(req: ProvisionRequest, onEvent: EventSink): Promise<void> {
+    const v = spawnSync(this.binary, ['--version'], { encoding: 'utf8' });
+    if (v.error || v.status !== 0) {
+      throw new RctlError('NO_REDIS_SERVER', `${this.binary} was not found on PATH.`, {
+        hint: 'Install it (`npm run setup`, or apt-get install redis-server), or use --provider docker.',
+      });
+    }
+    onEvent({ type: 'note', message: v.stdout.trim().split(' ').slice(0, 3).join(' ') });
+    if (req.network === 'bridge') throw new RctlError('USAGE', '--network bridge needs the docker provider.', { hint: 'Drop --network or use --provider docker.' });
+    await assertPortsFree(req.host, req.nodes);
+  }
+
+  async start(req: ProvisionRequest): Promise<ProvisionedNode[]> {
+    const started: NodeRecord[] = [];
+    try {
+      const machine = `host:${hostname()}`;
+      const out: ProvisionedNode[] = [];
+      for (const n of req.nodes) {
+        const dir = nodeDir(req.cluster, n.index);
+        await rm(dir, { recursive: true, force: true });
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        const settings = redisSettings(req, n, dir);
+        settings.push(['daemonize', 'no'], ['logfile', join(dir, 'redis.log')], ['pidfile', join(dir, 'redis.pid')]);
+        const conf = join(dir, 'redis.conf');
+        await writeFile(conf, toConfigFile(settings), { mode: 0o600 });
+        const child = spawn(this.binary, [conf], { detached: true, stdio: 'ignore', cwd: dir });
+        if (child.pid === undefined) throw new Error(`could not start ${this.binary}`);
+        child.unref();
+        const record: NodeRecord = { index: n.index, host: req.host, port: n.port, busPort: n.busPort, pid: child.pid, dir };
+        started.push(record);
+        out.push({ ...record, machine });
+      }
+      return out;
+    } catch (err) {
+      await this.remove(req.cluster, started);
+      throw new RctlError('PROVISION_FAILED', `Could not start redis-server: ${err instanceof Error ? err.message : String(err)}`, {
+        hint: 'Nothing was left behind.',
+      });
+    }
+  }
+
+  async diagnose(node: NodeRecord): Promise<string | undefined> {
+    if (node.pid !== undefined && (await isRedisProcess(node.pid))) {
+      const state = await processState(node.pid);
+      return state === 'T' ? `redis-server (pid ${node.pid}) is stopped (SIGSTOP)` : undefined;
+    }
+    const tail = node.dir ? await logTail(join(node.dir, 'redis.log'), 5) : '';
+    return `redis-server (pid ${node.pid ?? '?'}) is not running${tail ? `; its last log lines:\n${tail}` : ''}`;
+  }
+
+  async remove(_cluster: string, nodes: readonly NodeRecord[]): Promise<void> {
+    await Promise.all(
+      nodes.map(async (n) => {
+        if (n.pid !== undefined) await stopProcess(n.pid);
+        if (n.dir) await rm(n.dir, { recursive: true, force: true });
+      }),
+    );
+  }
+
+  async purge(cluster: string, nodes: readonly NodeRecord[]): Promise<number> {
+    await this.remove(cluster, nodes);
+    await rm(join(clustersDir(), cluster), { recursive: true, force: true });
+    return nodes.length;
+  }
+}
+
+/** Only signal a pid that still is a redis-server (pids get reused). */
+async function isRedisProcess(pid: number): Promise<boolean> {
+  try {
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return cmd.includes('redis-server') || cmd.includes('redis-sentinel');
+  } catch {
+    return false;
+  }
+}
+
+async function processState(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGCONT (it may be frozen), SIGTERM, then SIGKILL after 5 s. */
+async function stopProcess(pid: number): Promise<void> {
+  if (!(await isRedisProcess(pid))) return;
+  const signal = (s: NodeJS.Signals): void => {
+    try {
+      process.kill(pid, s);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGCONT');
+  signal('SIGTERM');
+  for (let i = 0; i < 100; i++) {
+    if (!(await isRedisProcess(pid)) || (await processState(pid)) === 'Z') return;
+    await sleep(50);
+  }
+  signal('SIGKILL');
+}
+
+async function logTail(file: string, lines: number): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}

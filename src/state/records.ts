@@ -1,0 +1,95 @@
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { RctlError } from '../errors.js';
+import { clustersDir, recordPath } from './paths.js';
+
+export type ProviderKind = 'docker' | 'process';
+export type NetworkMode = 'host' | 'bridge';
+
+/** One node rctl provisioned. Addresses are what rctl connects to. */
+export interface NodeRecord {
+  readonly index: number;
+  readonly host: string;
+  readonly port: number;
+  readonly busPort: number;
+  /** docker: container and volume names. */
+  readonly container?: string;
+  readonly volume?: string;
+  /** process: pid and working directory. */
+  readonly pid?: number;
+  readonly dir?: string;
+}
+
+/**
+ * What rctl created, so `ls`, `destroy` and later `scale-out`/`scale-in` can find it.
+ * Topology truth is always read from the live cluster, never from here.
+ */
+export interface ClusterRecord {
+  readonly name: string;
+  readonly kind: 'cluster';
+  readonly status: 'creating' | 'ready';
+  readonly provider: ProviderKind;
+  readonly image?: string;
+  readonly network: NetworkMode;
+  readonly host: string;
+  readonly announceIp?: string;
+  readonly portBase: number;
+  readonly masters: number;
+  readonly replicasPerMaster: number;
+  readonly nodeTimeoutMs: number;
+  /** Kept (file mode 0600) so later commands on --name authenticate without retyping it. */
+  readonly password?: string;
+  readonly createdAt: string;
+  readonly rctlVersion: string;
+  readonly nodes: readonly NodeRecord[];
+}
+
+export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+
+export async function readRecord(name: string): Promise<ClusterRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(recordPath(name), 'utf8')) as ClusterRecord;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new RctlError('REFUSED', `The record of cluster "${name}" at ${recordPath(name)} is unreadable.`, {
+      hint: 'Fix or delete that file; topology is read from the live cluster anyway.',
+      cause: err,
+    });
+  }
+}
+
+export async function requireRecord(name: string): Promise<ClusterRecord> {
+  const r = await readRecord(name);
+  if (!r) {
+    throw new RctlError('UNKNOWN_CLUSTER', `rctl has no cluster named "${name}".`, {
+      hint: 'See `rctl ls` for the clusters rctl created, or pass --seed host:port for any other cluster.',
+    });
+  }
+  return r;
+}
+
+/** Atomic write (tmp + rename), readable by the owner only: it may hold a password. */
+export async function writeRecord(r: ClusterRecord): Promise<void> {
+  await mkdir(clustersDir(), { recursive: true, mode: 0o700 });
+  const tmp = `${recordPath(r.name)}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(r, null, 2) + '\n', { mode: 0o600 });
+  await rename(tmp, recordPath(r.name));
+}
+
+export async function deleteRecord(name: string): Promise<void> {
+  await rm(recordPath(name), { force: true });
+}
+
+export async function listRecords(): Promise<ClusterRecord[]> {
+  let files: string[];
+  try {
+    files = await readdir(clustersDir());
+  } catch {
+    return [];
+  }
+  const out: ClusterRecord[] = [];
+  for (const f of files.filter((x) => x.endsWith('.json')).sort()) {
+    const r = await readRecord(f.slice(0, -'.json'.length));
+    if (r) out.push(r);
+  }
+  return out;
+}

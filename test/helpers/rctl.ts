@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../../bin/rctl', import.meta.url));
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Parsed stdout when it is JSON. */
+  json: Record<string, unknown> | undefined;
+}
+
+/** An isolated rctl state directory for one test file. */
+export function tempHome(): string {
+  return mkdtempSync(join(tmpdir(), 'rctl-test-'));
+}
+
+/** Run the real CLI as a user would (built dist, no TTY, CI=true). */
+export function rctl(args: string[], opts: { home: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string | undefined> = { ...process.env, RCTL_HOME: opts.home, RCTL_IMAGE: inject('image'), CI: 'true', ...opts.env };
+    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+    const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      let json: Record<string, unknown> | undefined;
+      try {
+        json = JSON.parse(stdout) as Record<string, unknown>;
+      } catch {
+        json = undefined;
+      }
+      resolve({ code: code ?? -1, stdout, stderr, json });
+    });
+  });
+}
+
+/** Run a process to completion (redis-cli, docker). */
+export function exec(cmd: string, args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+/** Containers and volumes Docker still has for a cluster name (labelled by rctl or named like its nodes). */
+export async function dockerLeftovers(name: string): Promise<string[]> {
+  const c = await exec('docker', ['ps', '-a', '--filter', `label=io.rctl.cluster=${name}`, '--format', '{{.Names}}']);
+  const v = await exec('docker', ['volume', 'ls', '--filter', `label=io.rctl.cluster=${name}`, '--format', '{{.Name}}']);
+  return [...c.stdout.split('\n'), ...v.stdout.split('\n')].filter(Boolean);
+}
+
+/** `redis-cli --cluster check`, the peer's verdict. */
+export async function redisCliCheck(seed: string, password?: string): Promise<{ ok: boolean; output: string }> {
+  const [host, port] = seed.split(':') as [string, string];
+  const args = ['-h', host, '-p', port, ...(password ? ['-a', password, '--no-auth-warning'] : []), '--cluster', 'check', seed];
+  const r = await exec('redis-cli', args);
+  return { ok: r.code === 0 && !/\[ERR\]|\[WARNING\]/.test(r.stdout), output: r.stdout + r.stderr };
+}
