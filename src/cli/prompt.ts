@@ -1,4 +1,3 @@
-import { confirm } from '@inquirer/prompts';
 import { usageError } from '../errors.js';
 import type { CommandContext } from './context.js';
 
@@ -14,5 +13,7 @@ export function canPrompt(ctx: CommandContext): boolean {
 export async function confirmOrRefuse(ctx: CommandContext, question: string, what: string): Promise<boolean> {
   if (ctx.yes) return true;
   if (!canPrompt(ctx)) throw usageError(`${what} needs confirmation.`, 'Pass --yes to confirm (no prompt is shown without a terminal).');
+  // Loaded on demand: prompts are rare and inquirer is not free to load.
+  const { confirm } = await import('@inquirer/prompts');
   return confirm({ message: question, default: false });
 }

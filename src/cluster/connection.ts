@@ -31,6 +31,11 @@ export function toNodeError(addr: NodeAddress, err: unknown, password: string | 
       hint: 'Check the address and that the node is running (`rctl ls` lists clusters rctl created).',
     });
   }
+  if (/Protocol error/i.test(msg)) {
+    return new RctlError('UNREACHABLE', `Something answers at ${addrKey(addr)}, but it does not speak the Redis protocol.`, {
+      hint: 'Check the port: it should be a Redis node\'s client port.',
+    });
+  }
   if (/cluster support disabled/i.test(msg)) {
     return new RctlError('NOT_CLUSTER_ENABLED', `Redis at ${addrKey(addr)} is not running in cluster mode.`, {
       hint: 'Start it with --cluster-enabled yes, or point --seed at a cluster node.',
@@ -109,8 +114,12 @@ export class AdminConnections {
       commandTimeout: this.commandTimeoutMs,
       autoResubscribe: false,
     });
-    // Failures surface through the commands; without a listener ioredis logs them itself.
-    r.on('error', () => undefined);
+    // Failures surface through the commands; without a listener ioredis logs them itself. The
+    // socket error (ECONNREFUSED...) is kept: with retries off, connect() only says "Connection is closed".
+    let socketError: unknown;
+    r.on('error', (err) => {
+      socketError ??= err;
+    });
     try {
       await r.connect();
       if (this.password) {
@@ -124,7 +133,7 @@ export class AdminConnections {
       return r;
     } catch (err) {
       r.disconnect();
-      throw toNodeError(addr, err, this.password);
+      throw toNodeError(addr, socketError ?? err, this.password);
     }
   }
 }

@@ -7,10 +7,11 @@ import { throwIfAborted } from '../util/abort.js';
 import { waitUntil } from '../util/wait.js';
 import { addrKey, type NodeAddress } from './address.js';
 import { checkCluster } from './check.js';
-import { isGhost } from './cluster-nodes.js';
+import { isGhost, isMaster } from './cluster-nodes.js';
+import { countSlots, SLOT_COUNT } from './slots.js';
 import type { AdminConnections } from './connection.js';
 import { planPlacement, PlacementError, type Placement } from './placement.js';
-import { fingerprintOf, readNode, type NodeState, type Snapshot } from './snapshot.js';
+import { fingerprintOf, readNode, slotSignature, type NodeState, type Snapshot } from './snapshot.js';
 
 export interface FormNode {
   readonly addr: NodeAddress;
@@ -36,6 +37,8 @@ export interface FormResult {
   readonly snapshot: Snapshot;
   /** From "every node answers" to "all agree, state ok, replica links up". */
   readonly agreementMs: number;
+  /** From "every node answers" to "every node reports the same full slot map" (what redis-cli waits for). */
+  readonly slotAgreementMs: number;
 }
 
 /**
@@ -50,6 +53,7 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
 
   const states = await step(onEvent, 'preflight: nodes empty and cluster-enabled', () => preflight(conns, opts.nodes));
   const t0 = performance.now();
+  let slotAgreementMs: number | undefined;
   let placement: Placement;
   try {
     placement = planPlacement(
@@ -70,9 +74,30 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
   // makes every node ping every peer every ~150 ms, so agreement takes a few cluster crons instead
   // of seconds. No replica can fail over meanwhile (a master needs FAIL, which needs a majority of
   // masters to miss pongs on loopback); the configured timeout is restored before returning.
-  const timeouts = await Promise.all(states.map((s) => conns.run(s.addr, (r) => r.call('CONFIG', 'GET', 'cluster-node-timeout')) as Promise<string[]>));
+  // Likewise a master delays a diskless full sync by repl-diskless-sync-delay (5 s by default) to
+  // batch replicas; nodes rctl started have 0, nodes given with --nodes get 0 until their replicas synced.
+  const saved = await Promise.all(
+    states.map((s) =>
+      conns.run(s.addr, async (r) => {
+        const res = await r.pipeline().call('CONFIG', 'GET', 'cluster-node-timeout').call('CONFIG', 'GET', 'repl-diskless-sync-delay').exec();
+        return { nodeTimeout: String((res?.[0]?.[1] as string[] | undefined)?.[1] ?? '15000'), syncDelay: String((res?.[1]?.[1] as string[] | undefined)?.[1] ?? '5') };
+      }),
+    ),
+  );
   const restore = async (): Promise<void> => {
-    await Promise.all(states.map((s, i) => conns.run(s.addr, (r) => r.call('CONFIG', 'SET', 'cluster-node-timeout', timeouts[i]?.[1] ?? '15000')).catch(() => undefined)));
+    await Promise.all(
+      states.map((s, i) =>
+        conns
+          .run(s.addr, (r) =>
+            r
+              .pipeline()
+              .call('CONFIG', 'SET', 'cluster-node-timeout', saved[i]!.nodeTimeout)
+              .call('CONFIG', 'SET', 'repl-diskless-sync-delay', saved[i]!.syncDelay)
+              .exec(),
+          )
+          .catch(() => undefined),
+      ),
+    );
   };
   try {
     await step(onEvent, 'assign slots, config epochs, CLUSTER MEET', async () => {
@@ -81,7 +106,8 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
       await Promise.all(
         states.map((s, i) =>
           conns.run(s.addr, async (r) => {
-            await r.call('CONFIG', 'SET', 'cluster-node-timeout', String(FORMING_NODE_TIMEOUT_MS));
+            // Two CONFIG SETs rather than one with two pairs: multi-pair CONFIG SET is Redis >= 7.0.
+            await r.pipeline().call('CONFIG', 'SET', 'cluster-node-timeout', String(FORMING_NODE_TIMEOUT_MS)).call('CONFIG', 'SET', 'repl-diskless-sync-delay', '0').exec();
             const range = slotsOf.get(addrKey(s.addr));
             if (range) await addSlotsRange(r, range.start, range.end);
             const p = r.pipeline();
@@ -127,6 +153,7 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
           const views = await Promise.all(states.map((s) => readNode(conns, s.addr)));
           const snap: Snapshot = { seed: states[0]!.addr, nodes: views, unreachable: [], fingerprint: fingerprintOf(views) };
           const res = checkCluster(snap, { replicasPerMaster: opts.replicasPerMaster });
+          if (slotAgreementMs === undefined && slotsAgreed(views)) slotAgreementMs = Math.round(performance.now() - t0);
           const bad = res.findings.find((f) => f.severity === 'problem');
           return bad ? { done: false, reason: bad.message } : { done: true, value: snap };
         },
@@ -135,7 +162,7 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
     );
     const agreementMs = Math.round(performance.now() - t0);
     await restore();
-    return { placement, snapshot, agreementMs };
+    return { placement, snapshot, agreementMs, slotAgreementMs: slotAgreementMs ?? agreementMs };
   } catch (err) {
     await restore();
     throw err;
@@ -176,6 +203,12 @@ async function addSlotsRange(r: Redis, start: number, end: number): Promise<void
     for (let s = start; s <= end; s++) slots.push(String(s));
     await r.call('CLUSTER', 'ADDSLOTS', ...slots);
   }
+}
+
+/** Every node reports the same owners for all 16384 slots. */
+function slotsAgreed(views: readonly NodeState[]): boolean {
+  const sigs = new Set(views.map((v) => slotSignature(v.view)));
+  return sigs.size === 1 && views.every((v) => v.view.filter(isMaster).reduce((n, l) => n + countSlots(l.slots), 0) === SLOT_COUNT);
 }
 
 const busPortOf = (s: NodeState): number => (s.self.busPort > 0 ? s.self.busPort : s.addr.port + 10000);

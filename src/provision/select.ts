@@ -14,12 +14,12 @@ export function resolveImage(flag?: string): string {
 /** The provider asked for, or docker when an engine answers and process otherwise. */
 export async function selectProvider(kind: ProviderKind | undefined, image?: string): Promise<Provider> {
   if (kind === 'process') return new ProcessProvider();
-  const docker = dockerClient();
+  const docker = await dockerClient();
   if (kind === 'docker' || (await engineAnswers(docker, 1500))) return new DockerProvider(docker, resolveImage(image));
   return new ProcessProvider();
 }
 
 /** The provider that created a recorded cluster. */
-export function providerFor(kind: ProviderKind, image?: string): Provider {
-  return kind === 'process' ? new ProcessProvider() : new DockerProvider(dockerClient(), resolveImage(image));
+export async function providerFor(kind: ProviderKind, image?: string): Promise<Provider> {
+  return kind === 'process' ? new ProcessProvider() : new DockerProvider(await dockerClient(), resolveImage(image));
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterClient, countBadKeys, writeKeys } from '../helpers/load.js';
-import { dockerLeftovers, rctl, redisCliCheck, tempHome } from '../helpers/rctl.js';
+import { dockerLeftovers, exec, rctl, redisCliCheck, tempHome } from '../helpers/rctl.js';
 
 const home = tempHome();
 const NAME = 'itest-docker';
@@ -73,5 +73,24 @@ describe('create 3x1 on real containers', () => {
     const again = await rctl(['info', '--name', NAME], { home });
     expect(again.code).toBe(6);
     expect(again.stderr).toContain('no cluster named');
+  });
+});
+
+describe('create with --network bridge', () => {
+  const BR = 'itest-bridge';
+  afterAll(async () => {
+    await rctl(['destroy', '--name', BR, '--yes'], { home });
+  });
+  it('publishes ports, forms a healthy cluster on container addresses, and destroy removes its network', async () => {
+    const c = await rctl(['create', '--name', BR, '--network', 'bridge', '--replicas', '0', '--provider', 'docker', '--port-base', '7151', '--json'], { home });
+    expect(c.code, c.stderr).toBe(0);
+    const first = (c.json?.['nodes'] as { address: string }[])[0]!.address;
+    expect(first).not.toMatch(/^127\./);
+    expect((await rctl(['check', '--name', BR], { home })).code).toBe(0);
+    expect((await redisCliCheck(first)).ok).toBe(true);
+    expect((await rctl(['destroy', '--name', BR, '--yes'], { home })).code).toBe(0);
+    expect(await dockerLeftovers(BR)).toEqual([]);
+    const nets = await exec('docker', ['network', 'ls', '--filter', `label=io.rctl.cluster=${BR}`, '--format', '{{.Name}}']);
+    expect(nets.stdout.trim()).toBe('');
   });
 });

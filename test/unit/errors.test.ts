@@ -25,6 +25,11 @@ describe('toNodeError', () => {
     expect(e.code).toBe('AUTH');
     expect(e.message).toContain('rejected');
   });
+  it('maps a non-Redis server on the port to UNREACHABLE', () => {
+    const e = toNodeError(addr, new Error('Protocol error, got "H" as reply type byte. Please report this.'), undefined);
+    expect(e.code).toBe('UNREACHABLE');
+    expect(e.message).toContain('does not speak the Redis protocol');
+  });
   it('maps a non-cluster node to NOT_CLUSTER_ENABLED', () => {
     expect(toNodeError(addr, new Error('ERR This instance has cluster support disabled'), undefined).code).toBe('NOT_CLUSTER_ENABLED');
   });

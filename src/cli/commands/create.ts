@@ -68,6 +68,7 @@ export function registerCreate(program: Command): void {
         };
         const providerKind = oneOf(flags.provider, '--provider', ['docker', 'process'] as const);
         const provider = await selectProvider(providerKind, flags.image);
+        ctx.setRepairHint(`Run \`rctl destroy --name ${intent.name} --yes\` to remove what create had started.`);
         const t0 = performance.now();
         const { record, form } = await createCluster({ ...intent, image: provider.kind === 'docker' ? resolveImage(flags.image) : undefined }, provider, {
           onEvent: ctx.onEvent,
@@ -83,9 +84,10 @@ export function registerCreate(program: Command): void {
             network: record.network,
             totalMs,
             agreementMs: form.agreementMs,
+            slotAgreementMs: form.slotAgreementMs,
             nodes: orderedNodes(s).map((n) => nodeRow(s, n)),
           },
-          human: `${infoTable(s)}\n\nCluster "${record.name}" is healthy (${record.provider}, ${ms(totalMs)} in all, agreement ${ms(form.agreementMs)}).\nTry: redis-cli -c -p ${record.portBase}${record.password ? ' -a <password>' : ''}   ·   rctl check --name ${record.name}`,
+          human: `${infoTable(s)}\n\nCluster "${record.name}" is healthy (${record.provider}, ${ms(totalMs)} in all, agreement ${ms(form.agreementMs)}).\nTry: redis-cli -c -h ${record.nodes[0]?.host} -p ${record.nodes[0]?.port}${record.password ? ' -a <password>' : ''}   ·   rctl check --name ${record.name}`,
         };
       }),
     );
@@ -101,7 +103,7 @@ async function formExisting(list: string, masters: number, replicas: number, pas
     const form = await formCluster({ nodes: addrs.map((addr) => ({ addr, machine: addr.host })), masters, replicasPerMaster: replicas, conns, onEvent: ctx.onEvent, signal: ctx.signal });
     const s = form.snapshot;
     return {
-      data: { agreementMs: form.agreementMs, nodes: orderedNodes(s).map((n) => nodeRow(s, n)) },
+      data: { agreementMs: form.agreementMs, slotAgreementMs: form.slotAgreementMs, nodes: orderedNodes(s).map((n) => nodeRow(s, n)) },
       human: `${infoTable(s)}\n\nCluster formed on ${addrs.map(addrKey).join(', ')} (agreement ${ms(form.agreementMs)}).`,
     };
   } finally {

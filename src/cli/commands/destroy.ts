@@ -16,7 +16,7 @@ export function registerDestroy(program: Command): void {
       runCommand(flags, async (ctx) => {
         const name = flags.name ?? DEFAULT_NAME;
         const record = await readRecord(name);
-        const docker = dockerClient();
+        const docker = await dockerClient();
         const dockerUp = await engineAnswers(docker, 1500);
         // Containers labelled with the name are rctl's even when the record is gone (a crash mid-create).
         const labelled = dockerUp ? await new DockerProvider(docker, resolveImage()).labelled(name) : [];
@@ -30,7 +30,7 @@ export function registerDestroy(program: Command): void {
         const what = record?.provider === 'process' ? `${count} redis-server process(es)` : `${count} container(s)`;
         const ok = await confirmOrRefuse(ctx, `Destroy cluster "${name}": remove ${what} and all their data?`, `Destroying cluster "${name}"`);
         if (!ok) return { data: { destroyed: false }, human: 'Nothing removed.', exitCode: 1 };
-        if (record) await providerFor(record.provider, record.image).purge(name, record.nodes);
+        if (record) await (await providerFor(record.provider, record.image)).purge(name, record.nodes);
         if (labelled.length > 0 && record?.provider !== 'docker') await new DockerProvider(docker, resolveImage()).purge(name);
         await deleteRecord(name);
         return { data: { destroyed: true, name, nodes: count }, human: `Destroyed cluster "${name}" (${what} and their data removed).` };

@@ -1,9 +1,13 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { RctlError, messageOf } from '../../errors.js';
 
-/** A dockerode client for DOCKER_HOST or the default socket. */
-export function dockerClient(): Docker {
-  return new Docker();
+/**
+ * A dockerode client for DOCKER_HOST or the default socket. Loaded on demand: dockerode pulls in
+ * ssh2 and protobufjs, a third of rctl's start-up time, and most commands never talk to Docker.
+ */
+export async function dockerClient(): Promise<Docker> {
+  const { default: DockerCtor } = await import('dockerode');
+  return new DockerCtor();
 }
 
 /** Bounded ping: true when an engine answers within `ms`. */

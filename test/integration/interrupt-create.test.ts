@@ -1,0 +1,33 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, inject, it } from 'vitest';
+import { dockerLeftovers, tempHome } from '../helpers/rctl.js';
+
+const BIN = fileURLToPath(new URL('../../bin/rctl', import.meta.url));
+
+describe('Ctrl-C during create', () => {
+  it('the first SIGINT stops, removes everything started, exits 130', async () => {
+    const home = tempHome();
+    const child = spawn(process.execPath, [BIN, 'create', '--name', 'itest-int', '--provider', 'docker', '--port-base', '7901'], {
+      env: { ...process.env, RCTL_HOME: home, RCTL_IMAGE: inject('image'), CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const code = await new Promise<number>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        // Interrupt once the containers run and rctl is forming the cluster.
+        if (/✓ start 6 nodes/.test(stderr) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('close', (c) => resolve(c ?? -1));
+    });
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain('stopping at the next safe point');
+    expect(stderr).toContain('removing what was started');
+    expect(stderr).not.toMatch(/\n\s+at .*\(/);
+    expect(await dockerLeftovers('itest-int')).toEqual([]);
+    expect(existsSync(join(home, 'clusters', 'itest-int.json'))).toBe(false);
+  });
+});
