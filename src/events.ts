@@ -6,7 +6,7 @@ export type RctlEvent =
   | { type: 'step-done'; step: string; ms: number; detail?: string }
   | { type: 'note'; message: string }
   | { type: 'warning'; message: string }
-  | { type: 'progress'; step: string; done: number; total: number; unit: string; ratePerSec?: number; etaSec?: number };
+  | { type: 'progress'; step: string; done: number; total: number; unit: string; ratePerSec?: number; etaSec?: number; keys?: number; keysPerSec?: number };
 
 export type EventSink = (e: RctlEvent) => void;
 

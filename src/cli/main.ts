@@ -7,6 +7,10 @@ import { registerDestroy } from './commands/destroy.js';
 import { registerInfo } from './commands/info.js';
 import { registerLs } from './commands/ls.js';
 import { registerSlot } from './commands/slot.js';
+import { registerReshard } from './commands/reshard.js';
+import { registerRebalance } from './commands/rebalance.js';
+import { registerApply } from './commands/apply.js';
+import { registerFix } from './commands/fix.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -22,6 +26,10 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerSlot(program);
   registerDestroy(program);
+  registerReshard(program);
+  registerRebalance(program);
+  registerApply(program);
+  registerFix(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -68,3 +68,9 @@ export async function openCluster(flags: TargetFlags, opts: { connectTimeoutMs?:
     hint: 'Are its containers or processes running? `rctl ls` shows its state; `rctl destroy` removes what is left.',
   });
 }
+
+/** How to name the same target in a suggested command ("--name x" or "--seed h:p"). */
+export function targetFlag(flags: TargetFlags): string {
+  if (flags.seed) return `--seed ${flags.seed}`;
+  return `--name ${flags.name ?? DEFAULT_NAME}`;
+}

@@ -76,3 +76,13 @@ export async function redisCliCheck(seed: string, password?: string): Promise<{ 
   const r = await exec('redis-cli', args);
   return { ok: r.code === 0 && !/\[ERR\]|\[WARNING\]/.test(r.stdout), output: r.stdout + r.stderr };
 }
+
+/** redis-cli --cluster check, retried for a few seconds: replicas learn ownership changes by gossip. */
+export async function redisCliCheckSettled(seed: string, password?: string, ms = 10_000): Promise<{ ok: boolean; output: string }> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const r = await redisCliCheck(seed, password);
+    if (r.ok || Date.now() > deadline) return r;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}

@@ -28,8 +28,9 @@ export function humanEvents(stream: NodeJS.WritableStream = process.stderr): Eve
       case 'progress': {
         const pct = e.total > 0 ? Math.floor((100 * e.done) / e.total) : 100;
         const rate = e.ratePerSec !== undefined ? `, ${Math.round(e.ratePerSec)} ${e.unit}/s` : '';
+        const keys = e.keys !== undefined ? `, ${e.keys} keys${e.keysPerSec !== undefined ? ` at ${Math.round(e.keysPerSec)} keys/s` : ''}` : '';
         const eta = e.etaSec !== undefined ? `, ETA ${e.etaSec.toFixed(0)} s` : '';
-        const line = `  … ${e.step}: ${e.done}/${e.total} ${e.unit} (${pct}%${rate}${eta})`;
+        const line = `  … ${e.step}: ${e.done}/${e.total} ${e.unit} (${pct}%${rate}${keys}${eta})`;
         if (tty) {
           stream.write(`\r\x1b[K${line}`);
           progressShown = true;

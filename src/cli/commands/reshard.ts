@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { waitUntilReady } from '../../cluster/ready.js';
+import { resolveNodeRef } from '../../cluster/node-ref.js';
+import { planReshard } from '../../reshard/plan-reshard.js';
+import { askMaster, askSlots, askSources } from '../ask.js';
+import { outputOptions, targetOptions } from '../options.js';
+import { toInt } from '../parse.js';
+import { runPlan, type MoveFlags } from '../plan-flow.js';
+import { runCommand } from '../run.js';
+import { openCluster, targetFlag, type TargetFlags } from '../target.js';
+
+export function moveOptions(cmd: Command): Command {
+  return cmd
+    .option('--dry-run', 'show the plan, change nothing')
+    .option('--out <file>', 'save the plan as JSON (apply it later with `rctl apply`)')
+    .option('--pipeline <n>', 'keys per MIGRATE', '1000')
+    .option('--timeout <ms>', 'MIGRATE timeout', '60000')
+    .option('--replace', 'overwrite keys that already exist on the target (BUSYKEY)');
+}
+
+type ReshardFlags = TargetFlags & MoveFlags & { from?: string; to?: string; slots?: string; json?: boolean; yes?: boolean };
+
+export function registerReshard(program: Command): void {
+  outputOptions(
+    moveOptions(
+      targetOptions(program.command('reshard').description('move N slots to one master, planned, checked after every wave'))
+        .option('--from <all|id,...>', 'source masters: "all" or ids / prefixes / host:port')
+        .option('--to <id>', 'receiving master')
+        .option('--slots <n>', 'how many slots to move'),
+    ),
+  ).action((flags: ReshardFlags) =>
+    runCommand(flags, async (ctx) => {
+      const { conns, snapshot, target } = await openCluster(flags);
+      try {
+        const ready = await waitUntilReady(conns, snapshot.seed, { what: 'a reshard', signal: ctx.signal });
+        const slots = flags.slots !== undefined ? toInt(flags.slots, '--slots') : await askSlots(ctx, '--slots');
+        const to = flags.to ?? (await askMaster(ctx, ready, '--to', 'Which master receives the slots?'));
+        const toId = resolveNodeRef(ready, to, '--to').id;
+        const from = flags.from !== undefined ? (flags.from.trim() === 'all' ? ('all' as const) : flags.from.split(',').filter(Boolean)) : await askSources(ctx, ready, toId);
+        const plan = planReshard(ready, { from, to, slots });
+        return await runPlan(ctx, conns, ready, { ...plan, intent: { ...plan.intent, cluster: target.record?.name } }, flags, target.password, targetFlag(flags));
+      } finally {
+        await conns.closeAll();
+      }
+    }),
+  );
+}

@@ -1,0 +1,135 @@
+import { Cluster } from 'ioredis';
+import type { NodeAddress } from '../cluster/address.js';
+
+export interface LoadOptions {
+  readonly seeds: readonly NodeAddress[];
+  readonly password?: string | undefined;
+  /** Keys are `<prefix>:<n>`, unique per write, so every acknowledged write can be checked later. */
+  readonly prefix: string;
+  /** Hard bounds: the loop stops at whichever comes first. */
+  readonly maxWrites: number;
+  readonly maxMs: number;
+  /** Parallel requests in flight. */
+  readonly concurrency?: number;
+  /** One read of an already acknowledged key per `readEvery` writes (0: no reads). */
+  readonly readEvery?: number;
+}
+
+export interface LoadReport {
+  readonly attempted: number;
+  readonly acknowledged: number;
+  readonly failed: number;
+  readonly reads: number;
+  /** A read of an acknowledged key that returned another value or nothing. */
+  readonly readMismatches: number;
+  /** Errors that reached the application after ioredis' own retries (MOVED/ASK/TRYAGAIN/CLUSTERDOWN), by message. */
+  readonly errors: Readonly<Record<string, number>>;
+  /** First and last failure times (ms since start), for "how long clients could not write". */
+  readonly firstErrorMs: number | undefined;
+  readonly lastErrorMs: number | undefined;
+  readonly ms: number;
+  /** Numbers of the acknowledged writes (key `<prefix>:<n>` holds `v<n>`). */
+  readonly acknowledgedIds: readonly number[];
+}
+
+/** A cluster client as an application would configure it: redirects followed, transient errors retried. */
+export function userClient(seeds: readonly NodeAddress[], password?: string): Cluster {
+  return new Cluster([...seeds], {
+    redisOptions: { ...(password ? { password } : {}), connectTimeout: 1000, maxRetriesPerRequest: 3 },
+    clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+    retryDelayOnMoved: 0,
+    retryDelayOnTryAgain: 50,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnFailover: 100,
+    maxRedirections: 32,
+    slotsRefreshTimeout: 1000,
+  });
+}
+
+/**
+ * A bounded writer/reader through the cluster client: unique keys, every acknowledgement
+ * recorded. It never runs unbounded: `maxWrites` and `maxMs` both cap it.
+ */
+export function startLoad(o: LoadOptions): { stop: () => Promise<LoadReport>; done: Promise<LoadReport> } {
+  const client = userClient(o.seeds, o.password);
+  client.on('error', () => undefined);
+  const t0 = performance.now();
+  const errors: Record<string, number> = {};
+  const acked: number[] = [];
+  let attempted = 0;
+  let failed = 0;
+  let reads = 0;
+  let readMismatches = 0;
+  let firstErrorMs: number | undefined;
+  let lastErrorMs: number | undefined;
+  let stopping = false;
+  const noteError = (err: unknown): void => {
+    const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 120);
+    errors[msg] = (errors[msg] ?? 0) + 1;
+    const at = performance.now() - t0;
+    firstErrorMs ??= at;
+    lastErrorMs = at;
+  };
+  const worker = async (): Promise<void> => {
+    while (!stopping && attempted < o.maxWrites && performance.now() - t0 < o.maxMs) {
+      const n = attempted++;
+      try {
+        await client.set(`${o.prefix}:${n}`, `v${n}`);
+        acked.push(n);
+      } catch (err) {
+        failed++;
+        noteError(err);
+      }
+      if (o.readEvery && n % o.readEvery === 0 && acked.length > 0) {
+        const k = acked[Math.floor(Math.random() * acked.length)]!;
+        reads++;
+        try {
+          if ((await client.get(`${o.prefix}:${k}`)) !== `v${k}`) readMismatches++;
+        } catch (err) {
+          noteError(err);
+        }
+      }
+    }
+  };
+  const done = Promise.all(Array.from({ length: o.concurrency ?? 8 }, worker)).then(() => {
+    client.disconnect();
+    return {
+      attempted,
+      acknowledged: acked.length,
+      failed,
+      reads,
+      readMismatches,
+      errors,
+      firstErrorMs,
+      lastErrorMs,
+      ms: Math.round(performance.now() - t0),
+      acknowledgedIds: acked,
+    };
+  });
+  return {
+    done,
+    stop: async () => {
+      stopping = true;
+      return done;
+    },
+  };
+}
+
+/** Acknowledged writes that are not readable (with their value) now: the writes lost. */
+export async function countLost(seeds: readonly NodeAddress[], prefix: string, ids: readonly number[], password?: string): Promise<number> {
+  const client = userClient(seeds, password);
+  client.on('error', () => undefined);
+  let lost = 0;
+  try {
+    for (let i = 0; i < ids.length; i += 1000) {
+      const chunk = ids.slice(i, i + 1000);
+      const vals = await Promise.all(chunk.map((n) => client.get(`${prefix}:${n}`)));
+      vals.forEach((v, j) => {
+        if (v !== `v${chunk[j]}`) lost++;
+      });
+    }
+  } finally {
+    client.disconnect();
+  }
+  return lost;
+}

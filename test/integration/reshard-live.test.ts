@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countLost, startLoad } from '../../src/failover/load-generator.js';
+import { meet, startBareNode } from '../helpers/cluster.js';
+import { clusterClient, countBadKeys, writeKeys } from '../helpers/load.js';
+import { rctl, redisCliCheckSettled, tempHome } from '../helpers/rctl.js';
+
+const home = tempHome();
+const NAME = 'itest-rs';
+const BASE = 7701;
+const KEYS = 200_000;
+const seeds = [{ host: '127.0.0.1', port: BASE }];
+let bare: Awaited<ReturnType<typeof startBareNode>>;
+
+describe('reshard 4096 slots to a new master under live traffic', () => {
+  beforeAll(async () => {
+    const c = await rctl(['create', '--name', NAME, '--provider', 'docker', '--port-base', String(BASE)], { home });
+    expect(c.code, c.stderr).toBe(0);
+    const client = clusterClient(seeds);
+    await writeKeys(client, KEYS);
+    client.disconnect();
+    bare = await startBareNode(BASE + 6);
+    await meet(BASE + 6, BASE);
+  });
+  afterAll(async () => {
+    bare?.stop();
+    await rctl(['destroy', '--name', NAME, '--yes'], { home });
+  });
+
+  it('moves every slot asked for, loses no key, and the live client sees no error', async () => {
+    const load = startLoad({ seeds, prefix: 'live', maxWrites: 2_000_000, maxMs: 120_000, concurrency: 8, readEvery: 4 });
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await rctl(['reshard', '--name', NAME, '--from', 'all', '--to', `127.0.0.1:${BASE + 6}`, '--slots', '4096', '--yes', '--json'], { home });
+    await new Promise((res) => setTimeout(res, 300));
+    const report = await load.stop();
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ applied: true, slotsMoved: 4096, interrupted: false, healthy: true });
+    expect(r.json?.['keysMoved'] as number).toBeGreaterThan(KEYS / 5);
+    // Progress events (NDJSON on stderr with --json) were emitted.
+    expect(r.stderr).toContain('"event":"progress"');
+
+    // The live client: many writes during the move, none failed, every acknowledged write readable.
+    expect(report.acknowledged).toBeGreaterThan(1000);
+    expect(report.errors).toEqual({});
+    expect(report.failed).toBe(0);
+    expect(report.readMismatches).toBe(0);
+    expect(await countLost(seeds, 'live', report.acknowledgedIds)).toBe(0);
+
+    // The preloaded data: every key there with its value.
+    const client = clusterClient(seeds);
+    expect(await countBadKeys(client, KEYS)).toBe(0);
+    client.disconnect();
+
+    const info = await rctl(['info', '--seed', `127.0.0.1:${BASE}`, '--json'], { home });
+    const target = (info.json?.['nodes'] as { address: string; slotCount: number; keys: number }[]).find((n) => n.address === `127.0.0.1:${BASE + 6}`);
+    expect(target?.slotCount).toBe(4096);
+    expect(target?.keys).toBeGreaterThan(KEYS / 5);
+    expect((await rctl(['check', '--seed', `127.0.0.1:${BASE}`], { home })).code).toBe(0);
+    expect((await redisCliCheckSettled(`127.0.0.1:${BASE}`)).ok).toBe(true);
+  });
+});
