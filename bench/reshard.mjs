@@ -43,8 +43,21 @@ async function withCluster(base, fn) {
     const before = await totalKeys(c.seed);
     const r = await fn(c);
     const after = await totalKeys(c.seed);
-    const check = await run('redis-cli', ['--cluster', 'check', `${c.seed.host}:${c.seed.port}`]);
-    return { ...r, before, after, checkOk: check.code === 0 && !/\[ERR\]|\[WARNING\]/.test(check.stdout), loadMs: c.loadMs };
+    // Replicas learn new owners by gossip: poll the peer's check (bounded) and report when it passed.
+    const t0 = performance.now();
+    let checkOkAfter = NaN;
+    let last = '';
+    while (performance.now() - t0 < 15_000) {
+      const check = await run('redis-cli', ['--cluster', 'check', `${c.seed.host}:${c.seed.port}`]);
+      last = check.stdout;
+      if (check.code === 0 && !/\[ERR\]|\[WARNING\]/.test(check.stdout)) {
+        checkOkAfter = performance.now() - t0;
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    if (!Number.isFinite(checkOkAfter)) console.log(last);
+    return { ...r, before, after, checkOkAfter, loadMs: c.loadMs };
   } finally {
     await c.nodes.stop();
   }
@@ -78,7 +91,8 @@ t.push(['keys moved', cli.keys, rctl.keys]);
 t.push(['wall time (whole command)', fmt(cli.ms), fmt(rctl.ms)]);
 t.push(['keys/s (whole command)', Math.round(cli.keys / (cli.ms / 1000)), Math.round(rctl.keys / (rctl.ms / 1000))]);
 t.push(['keys on masters before = after', `${cli.before} = ${cli.after} ${cli.before === cli.after ? 'yes' : 'NO'}`, `${rctl.before} = ${rctl.after} ${rctl.before === rctl.after ? 'yes' : 'NO'}`]);
-t.push(['redis-cli --cluster check afterwards', cli.checkOk ? 'OK' : 'FAILED', rctl.checkOk ? 'OK' : 'FAILED']);
+const okAfter = (x) => (Number.isFinite(x.checkOkAfter) ? `OK ${x.checkOkAfter < 50 ? 'at once' : `after ${fmt(x.checkOkAfter)}`}` : 'FAILED for 15 s');
+t.push(['redis-cli --cluster check afterwards', okAfter(cli), okAfter(rctl)]);
 console.log(t.toString());
 console.log(`ratio (rctl keys/s / redis-cli keys/s): ${((rctl.keys / rctl.ms) / (cli.keys / cli.ms)).toFixed(2)}x`);
 console.log(`rctl moving phase alone: ${rctl.internal.keysPerSec} keys/s over ${fmt(rctl.internal.ms)}; rctl peak RSS ${(rctl.rss / 1048576).toFixed(0)} MB`);

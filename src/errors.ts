@@ -71,9 +71,32 @@ const exitFor: Record<ErrorCode, number> = {
   INTERRUPTED: ExitCode.interrupted,
 };
 
+/** Used when a throw site gives no hint of its own: every error tells the user what to do next. */
+const defaultHint: Record<ErrorCode, string> = {
+  USAGE: 'Run the command with --help to see its options.',
+  UNREACHABLE: 'Check the address and that the node is running (`rctl ls` lists clusters rctl created).',
+  AUTH: 'Pass --password or set RCTL_PASSWORD.',
+  NO_DOCKER: 'Check `docker info`, or use --provider process.',
+  IMAGE_MISSING: 'Pass --image (or RCTL_IMAGE) with a local Redis image, or run `npm run setup`.',
+  NO_REDIS_SERVER: 'Install redis-server (`npm run setup`), or use --provider docker.',
+  PORT_IN_USE: 'Choose another --port-base.',
+  PROVISION_FAILED: 'Nothing was left behind; fix the cause and run the command again.',
+  NODE_NOT_EMPTY: 'Use an empty node, or flush it first.',
+  NODE_IN_OTHER_CLUSTER: 'Use another node, or CLUSTER RESET it if that cluster is gone.',
+  NOT_CLUSTER_ENABLED: 'Point rctl at a node started with --cluster-enabled yes.',
+  UNKNOWN_CLUSTER: 'See `rctl ls`, or pass --seed host:port.',
+  CLUSTER_EXISTS: 'Choose another --name, or destroy the existing cluster first.',
+  NOT_CREATED_BY_RCTL: 'rctl only removes what it created.',
+  UNKNOWN_NODE: '`rctl info` lists the nodes with their ids and addresses.',
+  REFUSED: 'Run `rctl check` to see the cluster state.',
+  TIMEOUT: 'Run `rctl check` to see the cluster state.',
+  REDIS_ERROR: 'Run `rctl check` to see the cluster state.',
+  INTERRUPTED: 'Run `rctl check` to see where things stand.',
+};
+
 export class RctlError extends Error {
   readonly code: ErrorCode;
-  readonly hint: string | undefined;
+  readonly hint: string;
   readonly exitCode: number;
   /** Extra machine-readable facts for --json output. */
   readonly details: Record<string, unknown> | undefined;
@@ -82,7 +105,7 @@ export class RctlError extends Error {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'RctlError';
     this.code = code;
-    this.hint = opts.hint;
+    this.hint = opts.hint ?? defaultHint[code];
     this.exitCode = exitFor[code];
     this.details = opts.details;
   }

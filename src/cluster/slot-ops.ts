@@ -225,3 +225,45 @@ async function migrateTimeoutError(o: MigrateOptions, source: SlotNode, target: 
     details: { slot, key: biggest.key || undefined, bytes: biggest.bytes || undefined },
   });
 }
+
+/**
+ * Undo a partial move of `slots` from `from` (the source, still owner) to `to` (importing): keys
+ * that exist on both sides are dropped on `to` (the move of those was never acknowledged, so the
+ * owner's copy is the real one); keys only on `to` migrate back. Both sides must then be closed.
+ */
+export async function returnKeys(o: MigrateOptions, from: SlotNode, to: SlotNode, toSeenFromTo: NodeAddress, slots: readonly number[]): Promise<number> {
+  let returned = 0;
+  for (const slot of slots) {
+    for (let round = 0; round < 10_000; round++) {
+      const [[err, raw]] = (await pipelined(o.conns, to, (p) => p.callBuffer('CLUSTER', 'GETKEYSINSLOT', String(slot), String(o.pipeline)))) as [[Error | null, Buffer[]]];
+      if (err) throw err;
+      if (raw.length === 0) break;
+      const exists = await pipelined(o.conns, from, (p) => {
+        for (const k of raw) p.call('EXISTS', k);
+      });
+      const dup = raw.filter((_, i) => Number(exists[i]?.[1]) === 1);
+      const only = raw.filter((_, i) => Number(exists[i]?.[1]) !== 1);
+      if (dup.length > 0) {
+        const res = await pipelined(o.conns, to, (p) => {
+          p.call('ASKING');
+          p.call('DEL', ...dup);
+        });
+        firstError(res, to, 'DEL of duplicate keys');
+      }
+      if (only.length > 0) {
+        const res = await pipelined(
+          o.conns,
+          to,
+          (p) => {
+            p.call('ASKING');
+            p.call('MIGRATE', toSeenFromTo.host, String(toSeenFromTo.port), '', '0', String(o.timeoutMs), ...(o.password ? ['AUTH', o.password] : []), 'KEYS', ...only);
+          },
+          o.timeoutMs * 2 + 10_000,
+        );
+        firstError(res, to, 'MIGRATE back');
+        returned += only.length;
+      }
+    }
+  }
+  return returned;
+}

@@ -7,7 +7,7 @@ import { slotsOf } from '../cluster/slots.js';
 import { RctlError, messageOf } from '../errors.js';
 import { noEvents, type EventSink } from '../events.js';
 import { planSlots, toWaves, type Plan, type SlotBatch } from './plan.js';
-import { assignSlots, countKeys, migrateSlots, pipelined, setSlotsState, stabilize, type MigrateOptions, type SlotNode } from '../cluster/slot-ops.js';
+import { assignSlots, countKeys, migrateSlots, pipelined, returnKeys, setSlotsState, stabilize, type MigrateOptions, type SlotNode } from '../cluster/slot-ops.js';
 
 export interface ApplyOptions {
   readonly conns: AdminConnections;
@@ -194,7 +194,7 @@ async function settleBatch(mo: MigrateOptions, src: NodeState, dst: NodeState, o
     const back = slots.filter((_, i) => left[i]! > 0);
     if (done.length > 0) await assignSlots(mo.conns, dst, src, others, done);
     if (back.length > 0) {
-      await migrateSlots({ ...mo, replace: false }, dst, peerAddress(dst, src.id, src.addr), back, true);
+      await returnKeys(mo, src, dst, peerAddress(dst, src.id, src.addr), back);
       await stabilize(mo.conns, dst, back);
       await stabilize(mo.conns, src, back);
     }

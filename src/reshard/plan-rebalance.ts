@@ -42,7 +42,7 @@ export function parseWeights(s: Snapshot, items: readonly string[]): Map<string,
  */
 export function planRebalance(s: Snapshot, intent: RebalanceIntent = {}): Plan {
   const threshold = intent.threshold ?? 2;
-  if (!Number.isFinite(threshold) || threshold < 0) throw usageError(`--threshold must be a number of at least 0, got ${intent.threshold}.`);
+  if (!Number.isFinite(threshold) || threshold < 0) throw usageError(`--threshold must be a number of at least 0, got ${intent.threshold}.`, 'It is a percentage, e.g. --threshold 2 (the default).');
   const weights = parseWeights(s, intent.weights ?? []);
   const involved = mastersOf(s)
     .filter((m) => intent.useEmptyMasters || m.self.slots.length > 0)

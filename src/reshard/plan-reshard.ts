@@ -66,7 +66,7 @@ export function planReshard(s: Snapshot, intent: ReshardIntent): Plan {
   }
   sources.sort(bySlotsDesc);
   const available = sources.reduce((n, src) => n + countSlots(src.self.slots), 0);
-  if (!Number.isInteger(intent.slots) || intent.slots < 1) throw usageError(`--slots must be a positive integer, got ${intent.slots}.`);
+  if (!Number.isInteger(intent.slots) || intent.slots < 1) throw usageError(`--slots must be a positive integer, got ${intent.slots}.`, `Ask for between 1 and ${available} slots.`);
   if (intent.slots > available) {
     throw usageError(`--slots ${intent.slots} is more than the sources own (${available}).`, `Ask for at most ${available}, or add sources with --from.`);
   }

@@ -86,3 +86,14 @@ export async function redisCliCheckSettled(seed: string, password?: string, ms =
     await new Promise((res) => setTimeout(res, 200));
   }
 }
+
+/** Wait until `rctl check` passes (e.g. after a node joined by hand). */
+export async function waitHealthy(seed: string, home: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const r = await rctl(['check', '--seed', seed], { home });
+    if (r.code === 0) return;
+    if (Date.now() > deadline) throw new Error(`cluster at ${seed} not healthy: ${r.stdout}${r.stderr}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
