@@ -11,6 +11,10 @@ import { registerReshard } from './commands/reshard.js';
 import { registerRebalance } from './commands/rebalance.js';
 import { registerApply } from './commands/apply.js';
 import { registerFix } from './commands/fix.js';
+import { registerAddNode } from './commands/add-node.js';
+import { registerDelNode } from './commands/del-node.js';
+import { registerReplica } from './commands/replica.js';
+import { registerScale } from './commands/scale.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -30,6 +34,10 @@ export function buildProgram(): Command {
   registerRebalance(program);
   registerApply(program);
   registerFix(program);
+  registerAddNode(program);
+  registerDelNode(program);
+  registerReplica(program);
+  registerScale(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -118,7 +118,7 @@ export async function createCluster(intent: CreateIntent, provider: Provider, op
 }
 
 /** Bounded wait for PING; a node that died meanwhile fails fast with the provider's diagnosis. */
-async function waitForPing(conns: AdminConnections, provider: Provider, nodes: readonly ProvisionedNode[], signal?: AbortSignal): Promise<void> {
+export async function waitForPing(conns: AdminConnections, provider: Provider, nodes: readonly ProvisionedNode[], signal?: AbortSignal): Promise<void> {
   await Promise.all(
     nodes.map((n) => {
       const addr: NodeAddress = { host: n.host, port: n.port };

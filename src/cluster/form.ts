@@ -10,6 +10,7 @@ import { checkCluster } from './check.js';
 import { isGhost, isMaster } from './cluster-nodes.js';
 import { countSlots, SLOT_COUNT } from './slots.js';
 import type { AdminConnections } from './connection.js';
+import { assertFreshNode } from './node-preflight.js';
 import { planPlacement, PlacementError, type Placement } from './placement.js';
 import { fingerprintOf, readNode, slotSignature, type NodeState, type Snapshot } from './snapshot.js';
 
@@ -176,18 +177,7 @@ const busHint = 'Cluster bus ports (client port + 10000) must be reachable betwe
 /** Every node must be empty, cluster-enabled and alone: never merge a node that holds data or belongs to another cluster. */
 async function preflight(conns: AdminConnections, nodes: readonly FormNode[]): Promise<NodeState[]> {
   const states = await Promise.all(nodes.map((n) => readNode(conns, n.addr)));
-  for (const s of states) {
-    if (s.keys > 0) {
-      throw new RctlError('NODE_NOT_EMPTY', `Node ${addrKey(s.addr)} already holds ${s.keys} key(s).`, {
-        hint: 'rctl only forms clusters from empty nodes; flush it (FLUSHALL) or use another node.',
-      });
-    }
-    if (s.knownNodes > 1 || s.self.slots.length > 0) {
-      throw new RctlError('NODE_IN_OTHER_CLUSTER', `Node ${addrKey(s.addr)} already belongs to a cluster (it knows ${s.knownNodes} nodes, owns ${s.self.slots.length} slot range(s)).`, {
-        hint: 'Use another node, or run CLUSTER RESET HARD on it if that cluster is really gone.',
-      });
-    }
-  }
+  for (const s of states) assertFreshNode(s);
   const ids = new Set(states.map((s) => s.id));
   if (ids.size !== states.length) throw new RctlError('USAGE', 'The same node is listed twice.', { hint: 'List each node once.' });
   return states;

@@ -26,3 +26,23 @@ export function resolveNodeRef(s: Snapshot, ref: string, flag: string): NodeStat
     hint: 'Use a node id, a unique id prefix (4+ characters) or host:port; `rctl info` lists them.',
   });
 }
+
+/** A node known to the cluster, reachable or not (del-node may remove a node that is down). */
+export interface KnownNode {
+  readonly id: string;
+  readonly addr: { host: string; port: number };
+  /** Present when the node answered. */
+  readonly state: NodeState | undefined;
+}
+
+export function resolveKnownNode(s: Snapshot, ref: string, flag: string): KnownNode {
+  try {
+    const n = resolveNodeRef(s, ref, flag);
+    return { id: n.id, addr: n.addr, state: n };
+  } catch (err) {
+    const text = ref.trim().toLowerCase();
+    const down = s.unreachable.filter((u) => u.id && (u.id === text || (text.length >= 4 && u.id.startsWith(text)) || addrKey(u.addr) === ref.trim()));
+    if (down.length === 1 && down[0]!.id) return { id: down[0]!.id, addr: down[0]!.addr, state: undefined };
+    throw err;
+  }
+}

@@ -41,6 +41,8 @@ export interface ClusterRecord {
   readonly createdAt: string;
   readonly rctlVersion: string;
   readonly nodes: readonly NodeRecord[];
+  /** A scale operation under way: re-running the same command continues it instead of starting another. */
+  readonly pending?: { readonly kind: 'scale-out' | 'scale-in'; readonly plan: unknown; readonly startedAt: string };
 }
 
 export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
