@@ -31,6 +31,7 @@ export const ExitCode = {
 export type ErrorCode =
   | 'USAGE'
   | 'UNREACHABLE'
+  | 'LOADING'
   | 'AUTH'
   | 'NO_DOCKER'
   | 'IMAGE_MISSING'
@@ -52,6 +53,7 @@ export type ErrorCode =
 const exitFor: Record<ErrorCode, number> = {
   USAGE: ExitCode.usage,
   UNREACHABLE: ExitCode.unreachable,
+  LOADING: ExitCode.unreachable,
   AUTH: ExitCode.auth,
   NO_DOCKER: ExitCode.environment,
   IMAGE_MISSING: ExitCode.environment,
@@ -76,6 +78,7 @@ const defaultHint: Record<ErrorCode, string> = {
   USAGE: 'Run the command with --help to see its options.',
   UNREACHABLE: 'Check the address and that the node is running (`rctl ls` lists clusters rctl created).',
   AUTH: 'Pass --password or set RCTL_PASSWORD.',
+  LOADING: 'The node is loading its dataset (a restart or a full sync); try again when it is done.',
   NO_DOCKER: 'Check `docker info`, or use --provider process.',
   IMAGE_MISSING: 'Pass --image (or RCTL_IMAGE) with a local Redis image, or run `npm run setup`.',
   NO_REDIS_SERVER: 'Install redis-server (`npm run setup`), or use --provider docker.',

@@ -9,6 +9,7 @@ export interface Finding {
   readonly severity: Severity;
   readonly code:
     | 'NODE_UNREACHABLE'
+    | 'NODE_LOADING'
     | 'CONFIG_DISAGREEMENT'
     | 'ROLE_DISAGREEMENT'
     | 'MEMBERSHIP_DISAGREEMENT'
@@ -64,13 +65,24 @@ export function checkCluster(s: Snapshot, expect: CheckExpectations = {}, stray?
 
   step(
     'every node reachable',
-    s.unreachable.map((u) => ({
-      severity: 'problem',
-      code: 'NODE_UNREACHABLE',
-      message: `Node ${addrKey(u.addr)}${u.id ? ` (${u.id.slice(0, 8)})` : ''} is known to the cluster but cannot be reached: ${u.error}`,
-      nodes: [addrKey(u.addr)],
-      fix: 'Start the node again, or remove it with `rctl del-node <id>` if it is gone for good.',
-    })),
+    s.unreachable.map((u) =>
+      // A replica loading its first full sync answers LOADING: it is there, just busy.
+      /LOADING|loading its dataset/.test(u.error)
+        ? {
+            severity: 'problem' as const,
+            code: 'NODE_LOADING' as const,
+            message: `Node ${addrKey(u.addr)}${u.id ? ` (${u.id.slice(0, 8)})` : ''} is loading its dataset.`,
+            nodes: [addrKey(u.addr)],
+            fix: 'Wait for it to finish loading (a full sync or a restart).',
+          }
+        : {
+            severity: 'problem' as const,
+            code: 'NODE_UNREACHABLE' as const,
+            message: `Node ${addrKey(u.addr)}${u.id ? ` (${u.id.slice(0, 8)})` : ''} is known to the cluster but cannot be reached: ${u.error}`,
+            nodes: [addrKey(u.addr)],
+            fix: 'Start the node again, or remove it with `rctl del-node <id>` if it is gone for good.',
+          },
+    ),
   );
 
   // Agreement: every node's view of slot ownership, of membership and of roles.

@@ -31,6 +31,9 @@ export function toNodeError(addr: NodeAddress, err: unknown, password: string | 
       hint: 'Check the address and that the node is running (`rctl ls` lists clusters rctl created).',
     });
   }
+  if (/^LOADING/.test(msg)) {
+    return new RctlError('LOADING', `Redis at ${addrKey(addr)} is loading its dataset.`);
+  }
   if (/Protocol error/i.test(msg)) {
     return new RctlError('UNREACHABLE', `Something answers at ${addrKey(addr)}, but it does not speak the Redis protocol.`, {
       hint: 'Check the port: it should be a Redis node\'s client port.',

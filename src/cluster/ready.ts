@@ -7,7 +7,7 @@ import { takeSnapshot, type Snapshot } from './snapshot.js';
 import { findStrayKeys } from './stray-keys.js';
 
 /** Findings that settle by themselves within moments (gossip after a change, a replica's first sync). */
-const TRANSIENT = new Set<Finding['code']>(['STATE_NOT_OK', 'MEMBERSHIP_DISAGREEMENT', 'ROLE_DISAGREEMENT', 'CONFIG_DISAGREEMENT', 'REPLICA_LINK_DOWN']);
+const TRANSIENT = new Set<Finding['code']>(['NODE_LOADING', 'STATE_NOT_OK', 'MEMBERSHIP_DISAGREEMENT', 'ROLE_DISAGREEMENT', 'CONFIG_DISAGREEMENT', 'REPLICA_LINK_DOWN']);
 
 /**
  * The gate before moving data: wait (bounded) while only transient problems remain, refuse at

@@ -124,6 +124,13 @@ export async function runScalePlan(plan: ScalePlan, s0: Snapshot, o: ScaleRunOpt
         if (present.length === 0) return 'nothing left to drain';
         const p = planDrain(s, { nodes: present, to: st.to });
         if (planSlots(p) === 0) return 'already empty';
+        // Redis 7 turns a master that loses its last slot into a replica of the receiver, which
+        // then full-syncs data it is about to be deleted with: switch that off for the leaving masters.
+        await Promise.all(
+          present.map((id) =>
+            o.conns.run(s.nodes.find((n) => n.id === id)!.addr, (r) => r.call('CONFIG', 'SET', 'cluster-allow-replica-migration', 'no')).catch(() => undefined),
+          ),
+        );
         const r = await applyPlan(p, s, { conns: o.conns, password: o.password, signal: o.signal, onEvent, pipeline: o.pipeline, timeoutMs: o.timeoutMs });
         if (r.interrupted) throw new RctlError('INTERRUPTED', `Interrupted after moving ${r.slotsMoved} slot(s); no slot is open.`, { hint: 'Run the same scale command again to continue.' });
         return `${r.slotsMoved} slots, ${r.keysMoved} keys moved`;

@@ -1,6 +1,8 @@
 import { RctlError } from '../errors.js';
 import { sleep, throwIfAborted } from './abort.js';
 
+const RETRYABLE = new Set(['UNREACHABLE', 'TIMEOUT', 'LOADING']);
+
 export interface WaitOptions {
   /** Upper bound for the whole wait. */
   timeoutMs: number;
@@ -30,7 +32,8 @@ export async function waitUntil<T>(name: string, probe: Probe<T>, opts: WaitOpti
       if (process.env['RCTL_TRACE_WAITS'] && r.reason !== lastReason) process.stderr.write(`[wait ${name}] +${opts.timeoutMs - (deadline - Date.now())} ms: ${r.reason}\n`);
       lastReason = r.reason;
     } catch (err) {
-      if (err instanceof RctlError && err.code !== 'UNREACHABLE' && err.code !== 'TIMEOUT') throw err;
+      // Nodes that are starting, busy or loading are what waits wait for; anything else is a real error.
+      if (err instanceof RctlError && !RETRYABLE.has(err.code)) throw err;
       lastReason = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() >= deadline) {

@@ -33,6 +33,9 @@ describe('toNodeError', () => {
   it('maps a non-cluster node to NOT_CLUSTER_ENABLED', () => {
     expect(toNodeError(addr, new Error('ERR This instance has cluster support disabled'), undefined).code).toBe('NOT_CLUSTER_ENABLED');
   });
+  it('maps LOADING to its own retryable code', () => {
+    expect(toNodeError(addr, new Error('LOADING Redis is loading the dataset in memory'), undefined).code).toBe('LOADING');
+  });
   it('maps command timeouts to TIMEOUT', () => {
     expect(toNodeError(addr, new Error('Command timed out'), undefined).code).toBe('TIMEOUT');
   });
