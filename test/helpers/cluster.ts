@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
 /** A bare cluster-enabled redis-server process (a node to add), killed by stop(). */
-export async function startBareNode(port: number): Promise<{ port: number; id: string; proc: ChildProcess; stop: () => void }> {
+export async function startBareNode(port: number, extra: string[] = []): Promise<{ port: number; id: string; proc: ChildProcess; stop: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'rctl-bare-'));
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--dir', dir, '--save', '', '--appendonly', 'no', ...extra], { stdio: 'ignore' });
   for (let i = 0; i < 200; i++) {
     const r = new Redis({ port, lazyConnect: true, retryStrategy: () => null });
     r.on('error', () => undefined);
