@@ -12,7 +12,7 @@ import { arg, fmt, median, run, startNodes } from './lib/nodes.mjs';
 
 const RCTL = fileURLToPath(new URL('../bin/rctl', import.meta.url));
 const reps = Number(arg('reps', '5'));
-const BASE = Number(arg('port-base', '30001'));
+const BASE = Number(arg('port-base', '20001'));
 
 /** Poll until the cluster passes rctl's check (the same judge for both tools). */
 async function pollHealthy(addrs, t0, stopAfterMs = 30_000) {

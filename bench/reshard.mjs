@@ -72,13 +72,13 @@ async function movedKeysInTarget(addr) {
 }
 
 console.log(`bench:reshard — ${N} keys of 100 bytes over all slots on a 3x1 cluster + 1 empty master; move ${SLOTS} slots to it`);
-const cli = await withCluster(32001, async (c) => {
+const cli = await withCluster(20401, async (c) => {
   const r = await run('redis-cli', ['--cluster', 'reshard', `${c.seed.host}:${c.seed.port}`, '--cluster-from', 'all', '--cluster-to', c.emptyId, '--cluster-slots', String(SLOTS), '--cluster-yes']);
   if (r.code !== 0) throw new Error(`redis-cli reshard failed: ${r.stdout.slice(-2000)}${r.stderr}`);
   return { ms: r.ms, keys: await movedKeysInTarget(c.emptyAddr) };
 });
 console.log(`  redis-cli: ${cli.keys} keys in ${fmt(cli.ms)}`);
-const rctl = await withCluster(32101, async (c) => {
+const rctl = await withCluster(20501, async (c) => {
   const r = await run('/usr/bin/time', ['-f', 'RSS_KB=%M', process.execPath, RCTL, 'reshard', '--seed', `${c.seed.host}:${c.seed.port}`, '--from', 'all', '--to', c.emptyId, '--slots', String(SLOTS), '--yes', '--json']);
   if (r.code !== 0) throw new Error(`rctl reshard failed: ${r.stdout}${r.stderr}`);
   const rss = Number(/RSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? 0) * 1024;

@@ -43,4 +43,13 @@ export interface Provider {
   remove(cluster: string, nodes: readonly NodeRecord[]): Promise<void>;
   /** Remove everything of the cluster this provider can find (also leftovers of a crash); returns how many nodes. */
   purge(cluster: string, nodes: readonly NodeRecord[]): Promise<number>;
+  /**
+   * Fault injection for drills: `stop` (graceful: SIGTERM / docker stop), `kill` (SIGKILL), `pause`
+   * (frozen: SIGSTOP / docker pause). `recover` undoes any of them (start again, or unfreeze) and
+   * returns the node's record, which may change (a restarted process has a new pid).
+   */
+  fault(node: NodeRecord, mode: FaultMode): Promise<void>;
+  recover(node: NodeRecord, mode: FaultMode): Promise<NodeRecord>;
 }
+
+export type FaultMode = 'stop' | 'kill' | 'pause';

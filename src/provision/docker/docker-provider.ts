@@ -3,7 +3,7 @@ import { RctlError, messageOf } from '../../errors.js';
 import type { EventSink } from '../../events.js';
 import type { NodeRecord } from '../../state/records.js';
 import { assertPortsFree } from '../ports.js';
-import type { NodeSpec, ProvisionRequest, ProvisionedNode, Provider } from '../provider.js';
+import type { FaultMode, NodeSpec, ProvisionRequest, ProvisionedNode, Provider } from '../provider.js';
 import { redisSettings, toArgs } from '../redis-args.js';
 import { engineId, ensureImage, requireEngine, statusOf } from './engine.js';
 import { LABEL_CLUSTER, LABEL_KIND, containerName, labelsFor, networkName, volumeName } from './labels.js';
@@ -171,6 +171,22 @@ export class DockerProvider implements Provider {
     const nets = await this.docker.listNetworks({ filters });
     await Promise.all(nets.map((x) => ignore404(this.docker.getNetwork(x.Id).remove())));
     return containers.length;
+  }
+
+  async fault(node: NodeRecord, mode: FaultMode): Promise<void> {
+    const c = this.docker.getContainer(node.container ?? '');
+    if (mode === 'pause') await c.pause();
+    else if (mode === 'kill') await c.kill({ signal: 'SIGKILL' });
+    else await c.stop({ t: 10 });
+  }
+
+  async recover(node: NodeRecord, mode: FaultMode): Promise<NodeRecord> {
+    const c = this.docker.getContainer(node.container ?? '');
+    const info = await c.inspect();
+    if (info.State.Paused) await c.unpause();
+    else if (!info.State.Running) await c.start();
+    void mode;
+    return node;
   }
 
   /** Names of containers labelled with this cluster (for `destroy` of a cluster whose record is gone). */

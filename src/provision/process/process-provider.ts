@@ -8,7 +8,7 @@ import { clustersDir, nodeDir } from '../../state/paths.js';
 import type { NodeRecord } from '../../state/records.js';
 import { sleep } from '../../util/abort.js';
 import { assertPortsFree } from '../ports.js';
-import type { ProvisionRequest, ProvisionedNode, Provider } from '../provider.js';
+import type { FaultMode, ProvisionRequest, ProvisionedNode, Provider } from '../provider.js';
 import { redisSettings, toConfigFile } from '../redis-args.js';
 
 /**
@@ -79,12 +79,34 @@ export class ProcessProvider implements Provider {
     );
   }
 
+  async fault(node: NodeRecord, mode: FaultMode): Promise<void> {
+    if (node.pid === undefined || !(await isRedisProcess(node.pid))) throw new Error(`redis-server of node ${node.index} is not running`);
+    process.kill(node.pid, mode === 'pause' ? 'SIGSTOP' : mode === 'kill' ? 'SIGKILL' : 'SIGTERM');
+    if (mode !== 'pause') {
+      for (let i = 0; i < 200 && (await isRedisProcess(node.pid)) && (await processState(node.pid)) !== 'Z'; i++) await sleep(25);
+    }
+  }
+
+  async recover(node: NodeRecord, _mode: FaultMode): Promise<NodeRecord> {
+    if (node.pid !== undefined && (await isRedisProcess(node.pid)) && (await processState(node.pid)) !== 'Z') {
+      process.kill(node.pid, 'SIGCONT');
+      return node;
+    }
+    // Start it again from its own directory and config: same id (nodes.conf), same data (AOF).
+    if (!node.dir) throw new Error(`node ${node.index} has no directory to restart from`);
+    const child = spawn(this.binary, [join(node.dir, 'redis.conf')], { detached: true, stdio: 'ignore', cwd: node.dir });
+    if (child.pid === undefined) throw new Error(`could not restart ${this.binary}`);
+    child.unref();
+    return { ...node, pid: child.pid };
+  }
+
   async purge(cluster: string, nodes: readonly NodeRecord[]): Promise<number> {
     await this.remove(cluster, nodes);
     await rm(join(clustersDir(), cluster), { recursive: true, force: true });
     return nodes.length;
   }
 }
+
 
 /** Only signal a pid that still is a redis-server (pids get reused). */
 async function isRedisProcess(pid: number): Promise<boolean> {
