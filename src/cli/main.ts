@@ -15,6 +15,7 @@ import { registerAddNode } from './commands/add-node.js';
 import { registerDelNode } from './commands/del-node.js';
 import { registerReplica } from './commands/replica.js';
 import { registerScale } from './commands/scale.js';
+import { registerFailover } from './commands/failover.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerDelNode(program);
   registerReplica(program);
   registerScale(program);
+  registerFailover(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

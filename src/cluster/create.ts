@@ -103,7 +103,12 @@ export async function createCluster(intent: CreateIntent, provider: Provider, op
       onEvent,
       signal: opts.signal,
     });
-    const record: ClusterRecord = { ...base, status: 'ready', nodes: started.map(({ machine: _m, ...n }) => n) };
+    const masterKeys = new Set(form.placement.masters.map((m) => m.node));
+    const record: ClusterRecord = {
+      ...base,
+      status: 'ready',
+      nodes: started.map(({ machine: _m, ...n }) => ({ ...n, role: masterKeys.has(addrKey({ host: n.host, port: n.port })) ? ('master' as const) : ('replica' as const) })),
+    };
     await writeRecord(record);
     return { record, form };
   } catch (err) {

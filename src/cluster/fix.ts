@@ -76,41 +76,59 @@ export async function fixCluster(s0: Snapshot, o: FixOptions): Promise<FixResult
   return { actions, keysBefore, keysAfter: mastersOf(snapshot).reduce((n, m) => n + m.keys, 0), check: checkCluster(snapshot), snapshot };
 }
 
-async function fixSlot(s: Snapshot, slot: number, mo: MigrateOptions, act: (a: string) => void): Promise<void> {
-  const masters = mastersOf(s);
-  const counts = new Map<string, number>();
-  await Promise.all(masters.map(async (m) => counts.set(m.id, (await countKeys(mo.conns, m, [slot]))[0]!)));
-  const keysOn = (m: NodeState): number => counts.get(m.id) ?? 0;
+async function fixSlot(s0: Snapshot, slot: number, mo: MigrateOptions, act: (a: string) => void): Promise<void> {
+  const counts = async (s: Snapshot): Promise<Map<string, number>> => {
+    const out = new Map<string, number>();
+    await Promise.all(mastersOf(s).map(async (m) => out.set(m.id, (await countKeys(mo.conns, m, [slot]))[0]!)));
+    return out;
+  };
   const owns = (m: NodeState): boolean => m.self.slots.some((r) => r.start <= slot && slot <= r.end);
-  const owners = masters.filter((m) => owns(m) || keysOn(m) > 0);
-  let owner = owners.length === 1 ? owners[0] : undefined;
-  const migrating = masters.filter((m) => m.self.migrating.some((x) => x.slot === slot));
-  let importing = masters.filter((m) => !migrating.includes(m) && m.self.importing.some((x) => x.slot === slot));
-  for (const m of masters) if (!migrating.includes(m) && !importing.includes(m) && m !== owner && keysOn(m) > 0) importing.push(m);
-  const others = (...except: NodeState[]): NodeState[] => masters.filter((m) => !except.includes(m));
+  const isImporting = (m: NodeState): boolean => m.self.importing.some((x) => x.slot === slot);
+  const isMigrating = (m: NodeState): boolean => m.self.migrating.some((x) => x.slot === slot);
+  let keys = await counts(s0);
+  const keysOn = (m: NodeState): number => keys.get(m.id) ?? 0;
 
-  if (!owner) {
-    // No single owner: the node with most keys takes it (redis-cli picks the same way).
-    owner = [...masters].sort((a, b) => keysOn(b) - keysOn(a) || Number(owns(b)) - Number(owns(a)) || a.id.localeCompare(b.id))[0];
-    if (!owner) throw new RctlError('REFUSED', `Slot ${slot} has no master that could own it.`);
+  // Only nodes that claim the slot in their own config are owners. A node that merely holds keys
+  // (say, the target of an interrupted move) is not: making it owner would bump its epoch while
+  // the real owner still holds keys, and a node that loses a slot to a higher epoch deletes that
+  // slot's keys unless it is importing it (cluster.c, clusterUpdateSlotsConfigWith: dirty slots).
+  const configured = mastersOf(s0).filter(owns);
+  let owner: NodeState;
+  if (configured.length === 1) {
+    owner = configured[0]!;
+  } else {
+    const pool = configured.length > 1 ? configured : mastersOf(s0);
+    owner = [...pool].sort((a, b) => keysOn(b) - keysOn(a) || Number(isImporting(b) || isMigrating(b)) - Number(isImporting(a) || isMigrating(a)) || a.id.localeCompare(b.id))[0]!;
+    // First shield every other holder's keys: other claimants give the slot up and import it from
+    // the chosen owner in one pipeline (no gossip is processed in between); plain holders import it.
+    for (const n of mastersOf(s0)) {
+      if (n.id === owner.id) continue;
+      if (owns(n)) {
+        const res = await pipelined(mo.conns, n, (p) => {
+          p.call('CLUSTER', 'DELSLOTS', String(slot));
+          p.call('CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', owner.id);
+        });
+        firstError(res, n, 'CLUSTER DELSLOTS + SETSLOT IMPORTING');
+        act(`slot ${slot}: ${label(n)} also claimed it; it now imports it from ${label(owner)}, its keys to follow`);
+      } else if (keysOn(n) > 0 && !isImporting(n)) {
+        await setSlotsState(mo.conns, n, [slot], 'IMPORTING', owner.id);
+      }
+    }
+    // Then claim (or re-assert) the slot for the owner with a new epoch.
     await claimSlots(mo, owner, [slot]);
-    act(`slot ${slot}: no single owner, gave it to ${label(owner)} (${keysOn(owner)} keys there)`);
-    importing = importing.filter((m) => m !== owner);
+    act(`slot ${slot}: ${configured.length === 0 ? 'no owner' : `${configured.length} owners`}, gave it to ${label(owner)} (${keysOn(owner)} keys there)`);
   }
-  const chosen = owner;
-  for (const n of owners) {
-    if (n === chosen) continue;
-    // Another claimant: it hands ownership to the chosen owner and keeps its keys "importing" until moved.
-    const res = await pipelined(mo.conns, n, (p) => {
-      p.call('CLUSTER', 'DELSLOTS', String(slot));
-      p.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', chosen.id);
-      p.call('CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', chosen.id);
-    });
-    firstError(res.slice(1), n, 'CLUSTER SETSLOT');
-    if (!importing.includes(n)) importing.push(n);
-    act(`slot ${slot}: ${label(n)} also claimed it; ownership set to ${label(chosen)}, its keys to follow`);
-  }
-  const mig = migrating.filter((m) => !importing.includes(m));
+
+  // Re-read: the states above changed.
+  const s = await takeSnapshot(mo.conns, s0.seed);
+  keys = await counts(s);
+  const masters = mastersOf(s);
+  const chosen = masters.find((m) => m.id === owner.id) ?? owner;
+  const others = (...except: NodeState[]): NodeState[] => masters.filter((m) => !except.some((e) => e.id === m.id));
+  const mig = masters.filter(isMigrating);
+  const importing = masters.filter((m) => !isMigrating(m) && (isImporting(m) || (m.id !== chosen.id && keysOn(m) > 0)));
+  // Holders of stray keys that are not importing yet must be, before anything moves (see above).
+  for (const n of importing) if (!isImporting(n) && n.id !== chosen.id) await setSlotsState(mo.conns, n, [slot], 'IMPORTING', chosen.id);
 
   if (mig.length === 1 && importing.length === 1) {
     // Case 1: an interrupted move; finish it.
@@ -123,9 +141,8 @@ async function fixSlot(s: Snapshot, slot: number, mo: MigrateOptions, act: (a: s
   } else if (mig.length === 0 && importing.length > 0) {
     // Case 2: keys sit on importing (or stray) nodes; move them to the owner and close.
     for (const n of importing) {
-      if (n === chosen) continue;
+      if (n.id === chosen.id) continue;
       if (keysOn(n) > 0) {
-        if (!n.self.importing.some((x) => x.slot === slot)) await setSlotsState(mo.conns, n, [slot], 'IMPORTING', chosen.id);
         const moved = await migrateSlots(mo, n, dialable(n, chosen), [slot], true);
         act(`slot ${slot}: moved ${moved} keys from ${label(n)} to the owner ${label(chosen)}`);
       }
@@ -144,7 +161,7 @@ async function fixSlot(s: Snapshot, slot: number, mo: MigrateOptions, act: (a: s
       await setSlotsState(mo.conns, src, [slot], 'MIGRATING', dst.id);
       const moved = await migrateSlots(mo, src, dialable(src, dst), [slot]);
       await assignSlots(mo.conns, dst, src, others(src, dst), [slot]);
-      for (const n of importing) if (n !== dst) await stabilize(mo.conns, n, [slot]);
+      for (const n of importing) if (n.id !== dst.id) await stabilize(mo.conns, n, [slot]);
       act(`slot ${slot}: finished the move ${label(src)} -> ${label(dst)} (${moved} keys), closed it elsewhere`);
     } else {
       for (const n of [src, ...importing]) await stabilize(mo.conns, n, [slot]);
@@ -153,7 +170,7 @@ async function fixSlot(s: Snapshot, slot: number, mo: MigrateOptions, act: (a: s
   } else if (mig.length === 1 && importing.length === 0) {
     // Case 4: migrating with nobody importing: safe to close if the keys are at the owner.
     const n = mig[0]!;
-    if (n !== chosen && keysOn(n) > 0) throw unhandled(slot, mig, importing, chosen);
+    if (n.id !== chosen.id && keysOn(n) > 0) throw unhandled(slot, mig, importing, chosen);
     await stabilize(mo.conns, n, [slot]);
     act(`slot ${slot}: closed on ${label(n)} (nothing was importing it)`);
   } else if (mig.length > 0) {
@@ -203,6 +220,11 @@ async function fixCoverage(s: Snapshot, mo: MigrateOptions, act: (a: string) => 
     slotCount.set(to.id, slotCount.get(to.id)! + 1);
     give.set(to.id, [...(give.get(to.id) ?? []), slot]);
   });
+  // Other holders import the slot from its new owner before the owner claims it (see fixSlot).
+  for (const { slot, holders } of multi) {
+    const owner = masters.find((m) => give.get(m.id)?.includes(slot))!;
+    for (const h of holders) await setSlotsState(mo.conns, h, [slot], 'IMPORTING', owner.id);
+  }
   for (const [id, slots] of give) {
     const owner = masters.find((m) => m.id === id)!;
     await claimSlots(mo, owner, slots);
@@ -211,7 +233,6 @@ async function fixCoverage(s: Snapshot, mo: MigrateOptions, act: (a: string) => 
   for (const { slot, holders } of multi) {
     const owner = masters.find((m) => give.get(m.id)?.includes(slot))!;
     for (const h of holders) {
-      await setSlotsState(mo.conns, h, [slot], 'IMPORTING', owner.id);
       const moved = await migrateSlots(mo, h, dialable(h, owner), [slot], true);
       await stabilize(mo.conns, h, [slot]);
       act(`slot ${slot}: moved ${moved} keys from ${label(h)} to its new owner ${label(owner)}`);

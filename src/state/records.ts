@@ -17,6 +17,8 @@ export interface NodeRecord {
   /** process: pid and working directory. */
   readonly pid?: number;
   readonly dir?: string;
+  /** The role rctl gave it (create, scale-out); `roles restore` returns masters to these nodes. */
+  readonly role?: 'master' | 'replica';
 }
 
 /**

@@ -89,6 +89,33 @@ describe('rctl fix', () => {
     expect(await intact()).toBe(0);
   });
 
+  it('a move interrupted halfway (keys on both sides) is finished without losing a key', async () => {
+    // The state a SIGKILL of any resharding tool leaves: owner migrating, target importing, some keys moved.
+    const a = new Redis({ port: BASE });
+    const b = new Redis({ port: BASE + 1 });
+    const aId = String(await a.call('CLUSTER', 'MYID'));
+    const bId = String(await b.call('CLUSTER', 'MYID'));
+    const slot = 2000;
+    const c = clusterClient([{ host: '127.0.0.1', port: BASE }]);
+    const names: string[] = [];
+    for (let i = 0; names.length < 20; i++) if (keySlot(`half:${i}`) === slot) names.push(`half:${i}`);
+    for (const k of names) await c.set(k, `v-${k}`);
+    await b.call('CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', aId);
+    await a.call('CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', bId);
+    await a.call('MIGRATE', '127.0.0.1', String(BASE + 1), '', '0', '5000', 'KEYS', ...names.slice(0, 12));
+    const r = await rctl(['fix', '--seed', SEED, '--yes'], { home });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/slot 2000: finished the move 127.0.0.1:7851 -> 127.0.0.1:7852 \(8 keys\)/);
+    expect(r.stdout).toMatch(/none lost/);
+    for (const k of names) expect(await c.get(k)).toBe(`v-${k}`);
+    for (const k of names) await c.del(k);
+    c.disconnect();
+    a.disconnect();
+    b.disconnect();
+    expect((await redisCliCheckSettled(SEED)).ok).toBe(true);
+    expect(await intact()).toBe(0);
+  });
+
   it('refuses while a node is unreachable, naming it', async () => {
     const bare = await startBareNode(BASE + 5);
     await meet(BASE + 5, BASE);

@@ -70,7 +70,10 @@ async function scale(ctx: CommandContext, flags: ScaleFlags, kind: 'scale-out' |
     if (rec) {
       const latest = (await readRecord(rec.name)) as ClusterRecord;
       const { pending: _done, ...rest } = latest;
-      await writeRecord({ ...rest, masters: mastersOf(res.snapshot).length });
+      // New shards' intended roles, so `roles restore` knows them too.
+      const roleOf = new Map(plan.newNodes.map((n) => [n.index, n.role]));
+      const nodes = rest.nodes.map((n) => (roleOf.has(n.index) ? { ...n, role: roleOf.get(n.index) } : n));
+      await writeRecord({ ...rest, nodes, masters: mastersOf(res.snapshot).length });
     }
     const human = [
       table(['step', 'took', 'result'], res.rows.map((r) => [r.step, ms(r.ms), r.detail])),

@@ -1,0 +1,151 @@
+import type { Command } from 'commander';
+import { addrKey } from '../../cluster/address.js';
+import { waitUntilReady } from '../../cluster/ready.js';
+import { resolveNodeRef } from '../../cluster/node-ref.js';
+import { mastersOf, replicasOf } from '../../cluster/snapshot.js';
+import { ExitCode, RctlError, usageError } from '../../errors.js';
+import { drillFailover, type DrillReport } from '../../failover/drill.js';
+import { failover, type FailoverMode } from '../../failover/manual-failover.js';
+import { restoreRoles } from '../../failover/roles.js';
+import { recordedAt } from '../../provision/recorded-nodes.js';
+import { providerFor } from '../../provision/select.js';
+import { readRecord, writeRecord } from '../../state/records.js';
+import { outputOptions, targetOptions } from '../options.js';
+import { oneOf } from '../parse.js';
+import { runCommand } from '../run.js';
+import { openCluster, targetFlag, type TargetFlags } from '../target.js';
+import { infoTable } from '../views/cluster-views.js';
+import { ms, table } from '../views/table.js';
+
+type FailoverFlags = TargetFlags & { force?: boolean; takeover?: boolean; json?: boolean; yes?: boolean };
+type DrillFlags = TargetFlags & { node?: string; mode?: string; load?: boolean; restore?: boolean; json?: boolean; yes?: boolean };
+
+export function registerFailover(program: Command): void {
+  outputOptions(
+    targetOptions(program.command('failover').description('promote a replica (CLUSTER FAILOVER): coordinated by default, --force or --takeover').argument('<replica>', 'id, unique id prefix or host:port'))
+      .option('--force', 'the master is unreachable: promote without its agreement')
+      .option('--takeover', 'no majority of masters: promote without a vote'),
+  ).action((ref: string, flags: FailoverFlags) =>
+    runCommand(flags, async (ctx) => {
+      if (flags.force && flags.takeover) throw usageError('--force and --takeover exclude each other.', 'Use --force when the master is down, --takeover when most masters are.');
+      const mode: FailoverMode = flags.takeover ? 'takeover' : flags.force ? 'force' : 'coordinated';
+      const { conns, snapshot, target } = await openCluster(flags);
+      try {
+        // A forced failover happens exactly when the cluster is not healthy; only the coordinated one waits for health.
+        const s = mode === 'coordinated' ? await waitUntilReady(conns, snapshot.seed, { what: 'a failover', signal: ctx.signal }) : snapshot;
+        const res = await failover(s, ref, { conns, mode, probe: true, password: target.password, signal: ctx.signal, onEvent: ctx.onEvent });
+        return {
+          data: { newMaster: res.newMaster, oldMaster: res.oldMaster, mode, ms: res.ms, writeGapMs: res.probe?.maxGapMs ?? null, probeWrites: res.probe?.writes ?? null, probeFailures: res.probe?.failures ?? null },
+          human: `${infoTable(res.snapshot)}\n\n${res.newMaster.slice(0, 8)} is master (was ${res.oldMaster.slice(0, 8)}), ${mode} failover in ${ms(res.ms)}.${res.probe ? ` Writes to that shard paused for at most ${ms(res.probe.maxGapMs)} (${res.probe.writes} probe writes, ${res.probe.failures} failed).` : ''}`,
+        };
+      } finally {
+        await conns.closeAll();
+      }
+    }),
+  );
+
+  const drill = program.command('drill').description('rehearse failures on a cluster rctl created');
+  outputOptions(
+    targetOptions(drill.command('failover').description('fault a master (stop, kill, pause), time the failover, bring it back, check, count lost writes'))
+      .option('--node <id|random>', 'the master to fault', 'random')
+      .option('--mode <stop|kill|pause>', 'stop: SIGTERM/docker stop; kill: SIGKILL; pause: SIGSTOP/docker pause', 'kill')
+      .option('--load', 'run a bounded writer through a cluster client and count what is lost')
+      .option('--restore', 'afterwards, hand the master role back to the faulted node'),
+  ).action((flags: DrillFlags) =>
+    runCommand(flags, async (ctx) => {
+      const mode = oneOf(flags.mode, '--mode', ['stop', 'kill', 'pause'] as const, 'kill')!;
+      const { conns, snapshot, target } = await openCluster(flags);
+      try {
+        const rec = target.record;
+        if (!rec) throw new RctlError('USAGE', 'Drills stop, kill or freeze nodes, which rctl can only do for clusters it created.', { hint: 'Use --name with a cluster from `rctl ls`.' });
+        const s = await waitUntilReady(conns, snapshot.seed, { what: 'a drill', signal: ctx.signal });
+        const eligible = mastersOf(s).filter((m) => replicasOf(s, m.id).some((r) => r.masterLinkStatus === 'up'));
+        const master = !flags.node || flags.node === 'random' ? eligible[Math.floor(Math.random() * eligible.length)] : resolveNodeRef(s, flags.node, '--node');
+        if (!master) throw new RctlError('REFUSED', 'No master has a synced replica to fail over to.', { hint: 'Create the cluster with --replicas 1 or more.' });
+        const node = recordedAt(rec, master.addr);
+        if (!node) throw new RctlError('REFUSED', `${addrKey(master.addr)} was not started by rctl, so rctl cannot fault it.`);
+        ctx.setRepairHint(`A node may still be ${mode === 'pause' ? 'frozen' : 'stopped'}: run \`rctl drill failover ${targetFlag(flags)}\`-free recovery with \`docker start/unpause ${node.container ?? ''}\` or restart it, then \`rctl check\`.`);
+        const report = await drillFailover(s, master, {
+          conns,
+          password: target.password,
+          provider: await providerFor(rec.provider, rec.image),
+          record: node,
+          mode,
+          load: Boolean(flags.load),
+          restore: Boolean(flags.restore),
+          signal: ctx.signal,
+          onEvent: ctx.onEvent,
+          onRecovered: async (n) => {
+            const latest = await readRecord(rec.name);
+            if (latest) await writeRecord({ ...latest, nodes: latest.nodes.map((x) => (x.index === n.index ? n : x)) });
+          },
+        });
+        return { data: drillJson(report), human: drillView(report), exitCode: report.check.healthy ? ExitCode.ok : ExitCode.problems };
+      } finally {
+        await conns.closeAll();
+      }
+    }),
+  );
+  drill.commands.forEach((c) => c.exitOverride());
+
+  const roles = program.command('roles').description('master roles');
+  outputOptions(targetOptions(roles.command('restore').description('return every shard\'s master role to the node rctl gave it'))).action((flags: TargetFlags & { json?: boolean; yes?: boolean }) =>
+    runCommand(flags, async (ctx) => {
+      const { conns, snapshot, target } = await openCluster(flags);
+      try {
+        const rec = target.record;
+        const intended = rec?.nodes.filter((n) => n.role === 'master').map((n) => ({ host: n.host, port: n.port })) ?? [];
+        if (!rec || intended.length === 0) throw new RctlError('USAGE', 'rctl knows the original roles only of clusters it created.', { hint: 'Use `rctl failover <replica>` to move a master role by hand.' });
+        const s = await waitUntilReady(conns, snapshot.seed, { what: 'restoring roles', signal: ctx.signal });
+        const res = await restoreRoles(s, intended, { conns, password: target.password, signal: ctx.signal, onEvent: ctx.onEvent });
+        return {
+          data: { moved: res.moved, skipped: res.skipped },
+          human: `${infoTable(res.snapshot)}\n\n${res.moved.length === 0 ? 'Every shard already has its original master.' : res.moved.map((m) => `${m.node} is master again (${ms(m.ms)})`).join('\n')}${res.skipped.length ? `\nskipped: ${res.skipped.join('; ')}` : ''}`,
+        };
+      } finally {
+        await conns.closeAll();
+      }
+    }),
+  );
+  roles.commands.forEach((c) => c.exitOverride());
+}
+
+function drillJson(r: DrillReport): Record<string, unknown> {
+  return { master: r.master, mode: r.mode, nodeTimeoutMs: r.nodeTimeoutMs, newMaster: r.newMaster ?? null, timeline: r.timeline, load: r.load ?? null, healthy: r.check.healthy, findings: r.check.findings };
+}
+
+function drillView(r: DrillReport): string {
+  const t = r.timeline;
+  const f = (x: number | undefined): string => (x === undefined ? '-' : ms(x));
+  const lines = [
+    `Drill: ${r.mode} of master ${r.master.address} (${r.master.id.slice(0, 8)}), cluster-node-timeout ${r.nodeTimeoutMs} ms`,
+    table(
+      ['after the fault', 'time'],
+      [
+        ['some node flags it PFAIL', f(t.pfailMs)],
+        ['FAIL (a majority of masters agree)', f(t.failMs)],
+        [`replica ${r.newMaster?.slice(0, 8) ?? '?'} promoted`, f(t.promotedMs)],
+        ['cluster_state:ok everywhere', f(t.stateOkMs)],
+        ['old master back as a replica, link up', f(t.rejoinedMs)],
+        ...(t.restoredMs !== undefined ? [['roles restored (coordinated failover)', ms(t.restoredMs)]] : []),
+      ],
+    ),
+  ];
+  if (r.load) {
+    lines.push(
+      table(
+        ['writes', 'count'],
+        [
+          ['attempted', r.load.attempted],
+          ['acknowledged', r.load.acknowledged],
+          ['failed (client saw an error)', r.load.failed],
+          ['lost (acknowledged, not readable afterwards)', r.load.lost],
+        ],
+      ),
+    );
+    const errs = Object.entries(r.load.errors);
+    if (errs.length) lines.push(`client errors: ${errs.map(([m, n]) => `${n}× ${m}`).join('; ')}`);
+  }
+  lines.push(r.check.healthy ? 'Check after the drill: healthy.' : `Check after the drill: ${r.check.findings.filter((x) => x.severity === 'problem').map((x) => x.message).join(' ')}`);
+  return lines.join('\n');
+}
