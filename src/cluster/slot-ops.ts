@@ -148,8 +148,9 @@ export async function migrateSlots(o: MigrateOptions, source: SlotNode, target: 
         continue;
       }
       const msg = err.message;
-      if (/^NOKEY/.test(msg)) continue; // the keys expired or were deleted meanwhile
-      if (/^BUSYKEY/.test(msg)) {
+      if (/NOKEY/.test(msg)) continue; // the keys expired or were deleted meanwhile
+      // MIGRATE relays the target's refusal as "ERR Target instance replied with error: BUSYKEY ...".
+      if (/BUSYKEY/.test(msg)) {
         await resolveBusyKeys(o, source, target, w.slot, w.keys, asking);
         nextReplace.add(w.slot);
         continue;

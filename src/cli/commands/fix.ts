@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { checkCluster } from '../../cluster/check.js';
 import { fixCluster } from '../../cluster/fix.js';
+import { waitSettled } from '../../cluster/ready.js';
 import { takeSnapshot } from '../../cluster/snapshot.js';
 import { findStrayKeys } from '../../cluster/stray-keys.js';
 import { ExitCode } from '../../errors.js';
@@ -22,8 +23,9 @@ export function registerFix(program: Command): void {
       .option('--replace', 'overwrite keys that already exist on the receiving node'),
   ).action((flags: FixFlags) =>
     runCommand(flags, async (ctx) => {
-      const { conns, snapshot, target } = await openCluster(flags);
+      const { conns, snapshot: first, target } = await openCluster(flags);
       try {
+        const snapshot = await waitSettled(conns, first.seed, { signal: ctx.signal });
         const before = checkCluster(snapshot, {}, await findStrayKeys(conns, snapshot));
         const repairable = before.findings.filter((f) => ['OPEN_SLOT', 'SLOTS_UNCOVERED', 'MULTIPLE_OWNERS'].includes(f.code));
         if (repairable.length === 0) {
