@@ -22,7 +22,7 @@ export async function startNodes(basePort, count, extraArgs = []) {
     list: addrs.map((a) => `${a.host}:${a.port}`),
     async stop() {
       for (const p of procs) p.kill('SIGKILL');
-      await Promise.all(procs.map((p) => (p.exitCode !== null ? undefined : new Promise((r) => p.once('exit', r)))));
+      await Promise.all(procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => p.once("exit", r)))));
       rmSync(dir, { recursive: true, force: true });
     },
   };

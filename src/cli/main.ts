@@ -16,6 +16,7 @@ import { registerDelNode } from './commands/del-node.js';
 import { registerReplica } from './commands/replica.js';
 import { registerScale } from './commands/scale.js';
 import { registerFailover } from './commands/failover.js';
+import { registerSentinel } from './commands/sentinel.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerReplica(program);
   registerScale(program);
   registerFailover(program);
+  registerSentinel(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -1,5 +1,6 @@
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { NodeAddress } from '../cluster/address.js';
+import { RctlError } from '../errors.js';
 
 export interface LoadOptions {
   readonly seeds: readonly NodeAddress[];
@@ -13,6 +14,8 @@ export interface LoadOptions {
   readonly concurrency?: number;
   /** One read of an already acknowledged key per `readEvery` writes (0: no reads). */
   readonly readEvery?: number;
+  /** Talk to a Sentinel-monitored master (a Sentinel-aware client) instead of a cluster. */
+  readonly sentinel?: { readonly sentinels: readonly NodeAddress[]; readonly name: string };
 }
 
 export interface LoadReport {
@@ -30,6 +33,19 @@ export interface LoadReport {
   readonly ms: number;
   /** Numbers of the acknowledged writes (key `<prefix>:<n>` holds `v<n>`). */
   readonly acknowledgedIds: readonly number[];
+}
+
+/** A Sentinel-aware client as an application would configure it: asks the Sentinels where the master is. */
+export function sentinelClient(sentinels: readonly NodeAddress[], name: string, password?: string): Redis {
+  return new Redis({
+    sentinels: sentinels.map((s) => ({ host: s.host, port: s.port })),
+    name,
+    ...(password ? { password } : {}),
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 3,
+    sentinelRetryStrategy: (times: number) => Math.min(100 * times, 1000),
+    retryStrategy: (times: number) => Math.min(50 * times, 500),
+  });
 }
 
 /** A cluster client as an application would configure it: redirects followed, transient errors retried. */
@@ -51,7 +67,7 @@ export function userClient(seeds: readonly NodeAddress[], password?: string): Cl
  * recorded. It never runs unbounded: `maxWrites` and `maxMs` both cap it.
  */
 export function startLoad(o: LoadOptions): { stop: () => Promise<LoadReport>; done: Promise<LoadReport> } {
-  const client = userClient(o.seeds, o.password);
+  const client = o.sentinel ? sentinelClient(o.sentinel.sentinels, o.sentinel.name, o.password) : userClient(o.seeds, o.password);
   client.on('error', () => undefined);
   const t0 = performance.now();
   const errors: Record<string, number> = {};
@@ -116,14 +132,21 @@ export function startLoad(o: LoadOptions): { stop: () => Promise<LoadReport>; do
 }
 
 /** Acknowledged writes that are not readable (with their value) now: the writes lost. */
-export async function countLost(seeds: readonly NodeAddress[], prefix: string, ids: readonly number[], password?: string): Promise<number> {
-  const client = userClient(seeds, password);
+export async function countLost(seeds: readonly NodeAddress[], prefix: string, ids: readonly number[], password?: string, sentinel?: { sentinels: readonly NodeAddress[]; name: string }): Promise<number> {
+  const client = sentinel ? sentinelClient(sentinel.sentinels, sentinel.name, password) : userClient(seeds, password);
   client.on('error', () => undefined);
   let lost = 0;
   try {
     for (let i = 0; i < ids.length; i += 1000) {
       const chunk = ids.slice(i, i + 1000);
-      const vals = await Promise.all(chunk.map((n) => client.get(`${prefix}:${n}`)));
+      // Bounded: a read-back that hangs is an error, not a silent stall.
+      let timer: NodeJS.Timeout | undefined;
+      const vals = await Promise.race([
+        Promise.all(chunk.map((n) => client.get(`${prefix}:${n}`))),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new RctlError('TIMEOUT', `Reading back acknowledged writes (${prefix}) did not finish within 30 s (cluster client status ${client.status}).`)), 30_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
       vals.forEach((v, j) => {
         if (v !== `v${chunk[j]}`) lost++;
       });

@@ -49,18 +49,46 @@ export async function failover(
   const t0 = performance.now();
   let report: ProbeReport | undefined;
   try {
-    await step(onEvent, `CLUSTER FAILOVER${mode === 'coordinated' ? '' : ` ${mode.toUpperCase()}`} on ${addrKey(replica.addr)}`, async () => {
-      try {
-        await o.conns.run(replica.addr, (r) => (mode === 'coordinated' ? r.call('CLUSTER', 'FAILOVER') : r.call('CLUSTER', 'FAILOVER', mode.toUpperCase())));
-      } catch (err) {
-        throw new RctlError('REFUSED', `${addrKey(replica.addr)} refused the failover: ${messageOf(err)}`, { hint: 'Run `rctl check`; with the master down use --force.' });
-      }
-    });
+    await step(onEvent, `CLUSTER FAILOVER${mode === 'coordinated' ? '' : ` ${mode.toUpperCase()}`} on ${addrKey(replica.addr)}`, () => promote(o.conns, replica, mode, o.timeoutMs ?? 30_000, o.signal));
     await step(onEvent, 'wait until every node names the new master and the old one follows it', () => waitSwitched(o.conns, s, replica, oldId, { timeoutMs: o.timeoutMs, signal: o.signal }));
   } finally {
     report = await probe?.stop();
   }
   return { newMaster: replica.id, oldMaster: oldId, mode, ms: Math.round(performance.now() - t0), probe: report, snapshot: await takeSnapshot(o.conns, replica.addr) };
+}
+
+/**
+ * Send CLUSTER FAILOVER until the replica reports itself master. A manual failover that cannot
+ * win its election gives up silently after 5 s (CLUSTER_MF_TIMEOUT): typically because masters
+ * refuse to vote for the same shard again within 2 x node-timeout of its last failover. So rctl
+ * asks again until its own bound runs out, instead of waiting forever for nothing.
+ */
+async function promote(conns: AdminConnections, replica: NodeState, mode: FailoverMode, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let attempts = 0;
+  for (;;) {
+    attempts++;
+    try {
+      await conns.run(replica.addr, (r) => (mode === 'coordinated' ? r.call('CLUSTER', 'FAILOVER') : r.call('CLUSTER', 'FAILOVER', mode.toUpperCase())));
+    } catch (err) {
+      throw new RctlError('REFUSED', `${addrKey(replica.addr)} refused the failover: ${messageOf(err)}`, { hint: 'Run `rctl check`; with the master down use --force.' });
+    }
+    try {
+      await waitUntil(
+        `${addrKey(replica.addr)} to report itself master`,
+        async () => ((await readNode(conns, replica.addr)).role === 'master' ? { done: true, value: undefined } : { done: false, reason: 'it is still a replica' }),
+        { timeoutMs: Math.min(6000, Math.max(500, deadline - Date.now())), intervalMs: 20, signal },
+      );
+      return;
+    } catch (err) {
+      if (!(err instanceof RctlError) || err.code !== 'TIMEOUT') throw err;
+      if (Date.now() >= deadline) {
+        throw new RctlError('TIMEOUT', `${addrKey(replica.addr)} was not promoted after ${attempts} CLUSTER FAILOVER attempt(s) in ${(timeoutMs / 1000).toFixed(0)} s.`, {
+          hint: 'Masters refuse to vote for a shard again within 2 x cluster-node-timeout of its last failover; wait and retry, or use --takeover (no vote).',
+        });
+      }
+    }
+  }
 }
 
 /** Bounded wait: every reachable node names `promoted` as master, the old master (if it answers) follows it, state ok everywhere. */

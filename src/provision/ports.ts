@@ -13,7 +13,7 @@ export function probePort(host: string, port: number): Promise<'free' | string> 
 
 /** Every client and bus port the nodes need must be free; one error names all that are taken. */
 export async function assertPortsFree(host: string, nodes: readonly NodeSpec[]): Promise<void> {
-  const ports = nodes.flatMap((n) => [n.port, n.busPort]);
+  const ports = [...new Set(nodes.flatMap((n) => [n.port, n.busPort]))];
   const results = await Promise.all(ports.map((p) => probePort(host, p)));
   if (results.some((r) => r === 'EADDRNOTAVAIL' || r === 'ENOTFOUND' || r === 'EAI_AGAIN')) {
     throw new RctlError('USAGE', `Address ${host} does not belong to this machine, so nodes cannot listen on it.`, {

@@ -20,6 +20,12 @@ export interface ProvisionRequest {
   readonly nodeTimeoutMs: number;
   readonly password?: string | undefined;
   readonly image?: string | undefined;
+  /** "node" (default) or "sentinel": names containers/directories `<cluster>-<role>-<index>`. */
+  readonly role?: 'node' | 'sentinel';
+  /** redis-server settings; default: a cluster node (redisSettings). */
+  readonly settings?: (node: NodeSpec, dir: string) => [string, string][];
+  /** Sentinel mode: the node's sentinel.conf (a writable file; Sentinel rewrites it). */
+  readonly sentinelConfig?: (node: NodeSpec, dir: string) => string;
 }
 
 /** What a started node looks like to the rest of rctl. */

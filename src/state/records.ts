@@ -27,7 +27,8 @@ export interface NodeRecord {
  */
 export interface ClusterRecord {
   readonly name: string;
-  readonly kind: 'cluster';
+  /** A Redis Cluster, or a master/replica group watched by Sentinels. */
+  readonly kind: 'cluster' | 'sentinel';
   readonly status: 'creating' | 'ready';
   readonly provider: ProviderKind;
   readonly image?: string;
@@ -43,6 +44,8 @@ export interface ClusterRecord {
   readonly createdAt: string;
   readonly rctlVersion: string;
   readonly nodes: readonly NodeRecord[];
+  /** Sentinel groups: the monitored name, quorum and the Sentinels themselves. */
+  readonly sentinel?: { readonly masterName: string; readonly quorum: number; readonly downAfterMs: number; readonly nodes: readonly NodeRecord[] };
   /** A scale operation under way: re-running the same command continues it instead of starting another. */
   readonly pending?: { readonly kind: 'scale-out' | 'scale-in'; readonly plan: unknown; readonly startedAt: string };
 }

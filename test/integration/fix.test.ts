@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keySlot } from '../../src/cluster/keyslot.js';
-import { clusterClient, countBadKeys, writeKeys } from '../helpers/load.js';
+import { testCluster, type TestCluster } from '../helpers/fixture.js';
+import { clusterClient } from '../helpers/load.js';
 import { meet, startBareNode } from '../helpers/cluster.js';
 import { rctl, redisCliCheckSettled, tempHome, waitHealthy } from '../helpers/rctl.js';
 
@@ -24,25 +25,15 @@ async function onEach<T>(fn: (r: Redis) => Promise<T>): Promise<T[]> {
     }),
   );
 }
-const intact = async (): Promise<number> => {
-  const c = clusterClient([{ host: '127.0.0.1', port: BASE }]);
-  try {
-    return await countBadKeys(c, KEYS);
-  } finally {
-    c.disconnect();
-  }
-};
+let cluster: TestCluster | undefined;
+const intact = (): Promise<number> => cluster!.badKeys();
 
 describe('rctl fix', () => {
   beforeAll(async () => {
-    const c = await rctl(['create', '--name', NAME, '--provider', 'docker', '--replicas', '0', '--port-base', String(BASE)], { home });
-    expect(c.code, c.stderr).toBe(0);
-    const client = clusterClient([{ host: '127.0.0.1', port: BASE }]);
-    await writeKeys(client, KEYS);
-    client.disconnect();
+    cluster = await testCluster({ home, name: NAME, base: BASE, replicas: 0, keys: KEYS });
   });
   afterAll(async () => {
-    await rctl(['destroy', '--name', NAME, '--yes'], { home });
+    await cluster?.destroy();
   });
 
   it('reports nothing to fix on a healthy cluster', async () => {

@@ -1,16 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { meet, startBareNode } from '../helpers/cluster.js';
-import { clusterClient, countBadKeys, writeKeys } from '../helpers/load.js';
-import { rctl, redisCliCheckSettled, tempHome, waitHealthy } from '../helpers/rctl.js';
+import { testCluster, type TestCluster } from '../helpers/fixture.js';
+import { rctl, redisCliCheckSettled, tempHome } from '../helpers/rctl.js';
 
 const home = tempHome();
 const NAME = 'itest-rb';
 const BASE = 7751;
 const SEED = `127.0.0.1:${BASE}`;
 const KEYS = 50_000;
-let bare: Awaited<ReturnType<typeof startBareNode>>;
+let cluster: TestCluster | undefined;
 
 const masters = async (): Promise<{ address: string; slotCount: number }[]> => {
   const r = await rctl(['info', '--seed', SEED, '--json'], { home });
@@ -20,18 +19,10 @@ const fingerprint = async (): Promise<string> => String((await rctl(['info', '--
 
 describe('rebalance, dry runs, saved plans', () => {
   beforeAll(async () => {
-    const c = await rctl(['create', '--name', NAME, '--provider', 'docker', '--replicas', '0', '--port-base', String(BASE)], { home });
-    expect(c.code, c.stderr).toBe(0);
-    const client = clusterClient([{ host: '127.0.0.1', port: BASE }]);
-    await writeKeys(client, KEYS);
-    client.disconnect();
-    bare = await startBareNode(BASE + 3);
-    await meet(BASE + 3, BASE);
-    await waitHealthy(SEED, home);
+    cluster = await testCluster({ home, name: NAME, base: BASE, replicas: 0, keys: KEYS, emptyMasterAt: BASE + 3 });
   });
   afterAll(async () => {
-    bare?.stop();
-    await rctl(['destroy', '--name', NAME, '--yes'], { home });
+    await cluster?.destroy();
   });
 
   it('without --use-empty-masters there is nothing to do; --dry-run changes nothing and saves the plan', async () => {
@@ -57,9 +48,7 @@ describe('rebalance, dry runs, saved plans', () => {
     for (const m of await masters()) expect(Math.abs(m.slotCount - 4096)).toBeLessThanOrEqual(1);
     const again = await rctl(['rebalance', '--seed', SEED, '--use-empty-masters', '--yes'], { home });
     expect(again.stdout).toMatch(/no rebalancing needed/);
-    const client = clusterClient([{ host: '127.0.0.1', port: BASE }]);
-    expect(await countBadKeys(client, KEYS)).toBe(0);
-    client.disconnect();
+    expect(await cluster!.badKeys()).toBe(0);
     expect((await redisCliCheckSettled(SEED)).ok).toBe(true);
   });
 

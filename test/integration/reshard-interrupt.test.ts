@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { meet, startBareNode } from '../helpers/cluster.js';
-import { clusterClient, countBadKeys, writeKeys } from '../helpers/load.js';
-import { rctl, redisCliCheck, redisCliCheckSettled, tempHome, waitHealthy } from '../helpers/rctl.js';
+import { testCluster, type TestCluster } from '../helpers/fixture.js';
+import { rctl, redisCliCheck, redisCliCheckSettled, tempHome } from '../helpers/rctl.js';
 
 const BIN = fileURLToPath(new URL('../../bin/rctl', import.meta.url));
 const home = tempHome();
@@ -12,7 +11,7 @@ const BASE = 7801;
 const SEED = `127.0.0.1:${BASE}`;
 const TARGET = `127.0.0.1:${BASE + 3}`;
 const KEYS = 200_000;
-let bare: Awaited<ReturnType<typeof startBareNode>>;
+let cluster: TestCluster | undefined;
 
 /** Start a command, signal it once `ready` matches its output (plus `delayMs`), resolve with its exit. */
 function runAndSignal(cmd: string, args: string[], ready: RegExp, signal: NodeJS.Signals, delayMs: number): Promise<{ code: number | null; out: string; signalled: boolean }> {
@@ -33,14 +32,7 @@ function runAndSignal(cmd: string, args: string[], ready: RegExp, signal: NodeJS
   });
 }
 
-const keysIntact = async (): Promise<number> => {
-  const c = clusterClient([{ host: '127.0.0.1', port: BASE }]);
-  try {
-    return await countBadKeys(c, KEYS);
-  } finally {
-    c.disconnect();
-  }
-};
+const keysIntact = (): Promise<number> => cluster!.badKeys();
 
 const checkJson = async (): Promise<{ code: number; codes: string[] }> => {
   const r = await rctl(['check', '--seed', SEED, '--json'], { home });
@@ -58,18 +50,10 @@ async function settledCheck(): Promise<{ code: number; codes: string[] }> {
 
 describe('interrupted reshards', () => {
   beforeAll(async () => {
-    const c = await rctl(['create', '--name', NAME, '--provider', 'docker', '--replicas', '0', '--port-base', String(BASE)], { home });
-    expect(c.code, c.stderr).toBe(0);
-    const client = clusterClient([{ host: '127.0.0.1', port: BASE }]);
-    await writeKeys(client, KEYS);
-    client.disconnect();
-    bare = await startBareNode(BASE + 3);
-    await meet(BASE + 3, BASE);
-    await waitHealthy(SEED, home);
+    cluster = await testCluster({ home, name: NAME, base: BASE, replicas: 0, keys: KEYS, emptyMasterAt: BASE + 3 });
   });
   afterAll(async () => {
-    bare?.stop();
-    await rctl(['destroy', '--name', NAME, '--yes'], { home });
+    await cluster?.destroy();
   });
 
   it('Ctrl-C stops at a safe point (no open slot, keys intact) and the saved remaining plan completes the job', async () => {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countLost, startLoad } from '../../src/failover/load-generator.js';
-import { meet, startBareNode } from '../helpers/cluster.js';
-import { clusterClient, countBadKeys, writeKeys } from '../helpers/load.js';
+import { testCluster, type TestCluster } from '../helpers/fixture.js';
 import { rctl, redisCliCheckSettled, tempHome } from '../helpers/rctl.js';
 
 const home = tempHome();
@@ -9,21 +8,14 @@ const NAME = 'itest-rs';
 const BASE = 7701;
 const KEYS = 200_000;
 const seeds = [{ host: '127.0.0.1', port: BASE }];
-let bare: Awaited<ReturnType<typeof startBareNode>>;
+let cluster: TestCluster | undefined;
 
 describe('reshard 4096 slots to a new master under live traffic', () => {
   beforeAll(async () => {
-    const c = await rctl(['create', '--name', NAME, '--provider', 'docker', '--port-base', String(BASE)], { home });
-    expect(c.code, c.stderr).toBe(0);
-    const client = clusterClient(seeds);
-    await writeKeys(client, KEYS);
-    client.disconnect();
-    bare = await startBareNode(BASE + 6);
-    await meet(BASE + 6, BASE);
+    cluster = await testCluster({ home, name: NAME, base: BASE, keys: KEYS, emptyMasterAt: BASE + 6 });
   });
   afterAll(async () => {
-    bare?.stop();
-    await rctl(['destroy', '--name', NAME, '--yes'], { home });
+    await cluster?.destroy();
   });
 
   it('moves every slot asked for, loses no key, and the live client sees no error', async () => {
@@ -46,9 +38,7 @@ describe('reshard 4096 slots to a new master under live traffic', () => {
     expect(await countLost(seeds, 'live', report.acknowledgedIds)).toBe(0);
 
     // The preloaded data: every key there with its value.
-    const client = clusterClient(seeds);
-    expect(await countBadKeys(client, KEYS)).toBe(0);
-    client.disconnect();
+    expect(await cluster!.badKeys()).toBe(0);
 
     const info = await rctl(['info', '--seed', `127.0.0.1:${BASE}`, '--json'], { home });
     const target = (info.json?.['nodes'] as { address: string; slotCount: number; keys: number }[]).find((n) => n.address === `127.0.0.1:${BASE + 6}`);

@@ -8,6 +8,7 @@ import { redisSettings, toArgs } from '../redis-args.js';
 import { engineId, ensureImage, requireEngine, statusOf } from './engine.js';
 import { LABEL_CLUSTER, LABEL_KIND, containerName, labelsFor, networkName, volumeName } from './labels.js';
 import { containerLogTail } from './logs.js';
+import { tarOf } from './tar.js';
 
 const NODE_KIND = 'redis-node';
 
@@ -77,8 +78,9 @@ export class DockerProvider implements Provider {
   }
 
   private async startNode(req: ProvisionRequest, n: NodeSpec, network: string, created: NodeRecord[]): Promise<NodeRecord> {
-    const name = containerName(req.cluster, n.index);
-    const volume = volumeName(req.cluster, n.index);
+    const role = req.role ?? 'node';
+    const name = containerName(req.cluster, n.index, role);
+    const volume = volumeName(req.cluster, n.index, role);
     await this.docker.createVolume({ Name: volume, Labels: labelsFor(req.cluster, NODE_KIND, n.index) });
     const record: { index: number; host: string; port: number; busPort: number; container: string; volume: string } = {
       index: n.index,
@@ -94,7 +96,7 @@ export class DockerProvider implements Provider {
     const container = await this.docker.createContainer({
       name,
       Image: this.image,
-      Cmd: ['redis-server', ...toArgs(redisSettings(req, n, '/data'))],
+      Cmd: req.sentinelConfig ? ['redis-server', '/data/sentinel.conf', '--sentinel'] : ['redis-server', ...toArgs((req.settings ?? ((x, d) => redisSettings(req, x, d)))(n, '/data'))],
       Labels: labelsFor(req.cluster, NODE_KIND, n.index),
       ...(bridge ? { ExposedPorts: exposed } : {}),
       HostConfig: {
@@ -110,6 +112,8 @@ export class DockerProvider implements Provider {
           : {}),
       },
     });
+    // Sentinel needs its config as a file it can rewrite: put it in the volume before starting.
+    if (req.sentinelConfig) await container.putArchive(tarOf('sentinel.conf', req.sentinelConfig(n, '/data')), { path: '/data' });
     await container.start();
     if (!bridge) return record;
     // Clients on this machine reach a bridged node at its container address unless an announce

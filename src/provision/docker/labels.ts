@@ -13,6 +13,6 @@ export const labelsFor = (cluster: string, kind: string, index?: number): Record
   ...(index === undefined ? {} : { [LABEL_INDEX]: String(index) }),
 });
 
-export const containerName = (cluster: string, index: number): string => `${cluster}-node-${index}`;
-export const volumeName = (cluster: string, index: number): string => `${cluster}-node-${index}-data`;
+export const containerName = (cluster: string, index: number, role: 'node' | 'sentinel' = 'node'): string => `${cluster}-${role}-${index}`;
+export const volumeName = (cluster: string, index: number, role: 'node' | 'sentinel' = 'node'): string => `${cluster}-${role}-${index}-data`;
 export const networkName = (cluster: string): string => `${cluster}-net`;

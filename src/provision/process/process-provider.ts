@@ -38,14 +38,22 @@ export class ProcessProvider implements Provider {
       const machine = `host:${hostname()}`;
       const out: ProvisionedNode[] = [];
       for (const n of req.nodes) {
-        const dir = nodeDir(req.cluster, n.index);
+        const dir = req.role === 'sentinel' ? join(clustersDir(), req.cluster, `sentinel-${n.index}`) : nodeDir(req.cluster, n.index);
         await rm(dir, { recursive: true, force: true });
         await mkdir(dir, { recursive: true, mode: 0o700 });
-        const settings = redisSettings(req, n, dir);
-        settings.push(['daemonize', 'no'], ['logfile', join(dir, 'redis.log')], ['pidfile', join(dir, 'redis.pid')]);
-        const conf = join(dir, 'redis.conf');
-        await writeFile(conf, toConfigFile(settings), { mode: 0o600 });
-        const child = spawn(this.binary, [conf], { detached: true, stdio: 'ignore', cwd: dir });
+        let args: string[];
+        if (req.sentinelConfig) {
+          const conf = join(dir, 'sentinel.conf');
+          await writeFile(conf, `${req.sentinelConfig(n, dir)}logfile ${join(dir, 'redis.log')}\n`, { mode: 0o600 });
+          args = [conf, '--sentinel'];
+        } else {
+          const settings = (req.settings ?? ((x, d) => redisSettings(req, x, d)))(n, dir);
+          settings.push(['daemonize', 'no'], ['logfile', join(dir, 'redis.log')], ['pidfile', join(dir, 'redis.pid')]);
+          const conf = join(dir, 'redis.conf');
+          await writeFile(conf, toConfigFile(settings), { mode: 0o600 });
+          args = [conf];
+        }
+        const child = spawn(this.binary, args, { detached: true, stdio: 'ignore', cwd: dir });
         if (child.pid === undefined) throw new Error(`could not start ${this.binary}`);
         child.unref();
         const record: NodeRecord = { index: n.index, host: req.host, port: n.port, busPort: n.busPort, pid: child.pid, dir };
@@ -94,7 +102,9 @@ export class ProcessProvider implements Provider {
     }
     // Start it again from its own directory and config: same id (nodes.conf), same data (AOF).
     if (!node.dir) throw new Error(`node ${node.index} has no directory to restart from`);
-    const child = spawn(this.binary, [join(node.dir, 'redis.conf')], { detached: true, stdio: 'ignore', cwd: node.dir });
+    const sentinel = node.dir.endsWith(`sentinel-${node.index}`);
+    const args = sentinel ? [join(node.dir, 'sentinel.conf'), '--sentinel'] : [join(node.dir, 'redis.conf')];
+    const child = spawn(this.binary, args, { detached: true, stdio: 'ignore', cwd: node.dir });
     if (child.pid === undefined) throw new Error(`could not restart ${this.binary}`);
     child.unref();
     return { ...node, pid: child.pid };

@@ -1,0 +1,48 @@
+import { expect } from 'vitest';
+import { meet, startBareNode } from './cluster.js';
+import { clusterClient, countBadKeys, writeKeys } from './load.js';
+import { rctl, waitHealthy } from './rctl.js';
+
+export interface TestCluster {
+  readonly seed: string;
+  /** A bare node MEETed into the cluster as an empty master, when asked for. */
+  readonly bare: Awaited<ReturnType<typeof startBareNode>> | undefined;
+  /** Preloaded keys `k:0..keys-1` that are missing or wrong now. */
+  badKeys(): Promise<number>;
+  destroy(): Promise<void>;
+}
+
+/** A real cluster (rctl create, docker), optionally preloaded with keys and joined by an empty master. */
+export async function testCluster(o: { home: string; name: string; base: number; replicas?: number; keys?: number; emptyMasterAt?: number }): Promise<TestCluster> {
+  const seed = `127.0.0.1:${o.base}`;
+  const c = await rctl(['create', '--name', o.name, '--provider', 'docker', '--replicas', String(o.replicas ?? 1), '--port-base', String(o.base)], { home: o.home });
+  expect(c.code, c.stderr).toBe(0);
+  const seeds = [{ host: '127.0.0.1', port: o.base }];
+  if (o.keys) {
+    const client = clusterClient(seeds);
+    await writeKeys(client, o.keys);
+    client.disconnect();
+  }
+  let bare: Awaited<ReturnType<typeof startBareNode>> | undefined;
+  if (o.emptyMasterAt !== undefined) {
+    bare = await startBareNode(o.emptyMasterAt);
+    await meet(o.emptyMasterAt, o.base);
+    await waitHealthy(seed, o.home);
+  }
+  return {
+    seed,
+    bare,
+    badKeys: async () => {
+      const client = clusterClient(seeds);
+      try {
+        return await countBadKeys(client, o.keys ?? 0);
+      } finally {
+        client.disconnect();
+      }
+    },
+    destroy: async () => {
+      bare?.stop();
+      await rctl(['destroy', '--name', o.name, '--yes'], { home: o.home });
+    },
+  };
+}
