@@ -5,24 +5,16 @@
 // failover --mode kill --load`), once on clusters `redis-cli --cluster create` formed from the same
 // kind of redis-server processes, measured by the same observer and writer. Plus coordinated
 // failovers (`rctl failover`): duration without writes, and writes lost under load.
-import { fileURLToPath } from 'node:url';
 import Table from 'cli-table3';
 import { Redis } from 'ioredis';
 import { AdminConnections } from '../dist/cluster/connection.js';
 import { takeSnapshot } from '../dist/cluster/snapshot.js';
 import { observeFailover } from '../dist/failover/observe.js';
 import { countLost, startLoad } from '../dist/failover/load-generator.js';
-import { arg, fmt, median, run, startNodes } from './lib/nodes.mjs';
+import { arg, fmt, median, must, rctl, run, startNodes } from './lib/nodes.mjs';
 
-const RCTL = fileURLToPath(new URL('../bin/rctl', import.meta.url));
 const RUNS = Number(arg('runs', '3'));
 const TIMEOUTS = [1000, 2000, 5000];
-const rctl = (...a) => run(process.execPath, [RCTL, ...a]);
-const must = async (p, what) => {
-  const r = await p;
-  if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stdout.slice(-1500)}${r.stderr.slice(-1500)}`);
-  return r;
-};
 const waitHealthy = async (seed) => {
   for (let i = 0; i < 300; i++) {
     if ((await rctl('check', '--seed', seed)).code === 0) return;

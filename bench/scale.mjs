@@ -4,20 +4,12 @@
 // seeds (docker run the nodes, add-node, wait for the node to see the cluster ok, reshard 4096
 // slots, add-node --cluster-slave; then del-node the replica, reshard the slots back, del-node the
 // master, remove the containers), each on an identical, freshly created cluster. One run.
-import { fileURLToPath } from 'node:url';
 import Table from 'cli-table3';
 import { Redis } from 'ioredis';
 import { loadKeys, totalKeys } from './lib/data.mjs';
-import { arg, fmt, run, waitPing } from './lib/nodes.mjs';
+import { arg, fmt, must, rctl, run, waitPing } from './lib/nodes.mjs';
 
-const RCTL = fileURLToPath(new URL('../bin/rctl', import.meta.url));
 const N = Number(arg('keys', '1000000'));
-const rctl = (...args) => run(process.execPath, [RCTL, ...args]);
-const must = async (p, what) => {
-  const r = await p;
-  if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stdout.slice(-1500)}${r.stderr.slice(-1500)}`);
-  return r;
-};
 
 async function freshCluster(name, base) {
   await rctl('destroy', '--name', name, '--yes');

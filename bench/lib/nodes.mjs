@@ -77,3 +77,13 @@ export function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : fallback;
 }
+
+/** Fail loudly with the command's output when a step of a benchmark does not succeed. */
+export async function must(p, what) {
+  const r = await p;
+  if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stdout.slice(-1500)}${r.stderr.slice(-1500)}`);
+  return r;
+}
+
+/** Run the rctl CLI of this checkout. */
+export const rctl = (...args) => run(process.execPath, [new URL('../../bin/rctl', import.meta.url).pathname, ...args]);

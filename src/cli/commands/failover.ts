@@ -64,7 +64,9 @@ export function registerFailover(program: Command): void {
         if (!master) throw new RctlError('REFUSED', 'No master has a synced replica to fail over to.', { hint: 'Create the cluster with --replicas 1 or more.' });
         const node = recordedAt(rec, master.addr);
         if (!node) throw new RctlError('REFUSED', `${addrKey(master.addr)} was not started by rctl, so rctl cannot fault it.`);
-        ctx.setRepairHint(`A node may still be ${mode === 'pause' ? 'frozen' : 'stopped'}: run \`rctl drill failover ${targetFlag(flags)}\`-free recovery with \`docker start/unpause ${node.container ?? ''}\` or restart it, then \`rctl check\`.`);
+        ctx.setRepairHint(
+          `${addrKey(master.addr)} may still be ${mode === 'pause' ? 'frozen' : 'stopped'}: ${node.container ? `\`docker ${mode === 'pause' ? 'unpause' : 'start'} ${node.container}\`` : `${mode === 'pause' ? 'kill -CONT' : 'restart'} pid ${node.pid}`}, then \`rctl check ${targetFlag(flags)}\`.`,
+        );
         const report = await drillFailover(s, master, {
           conns,
           password: target.password,
