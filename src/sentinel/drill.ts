@@ -6,7 +6,7 @@ import { countLost, startLoad, type LoadReport } from '../failover/load-generato
 import type { FaultMode, Provider } from '../provision/provider.js';
 import type { ClusterRecord, NodeRecord } from '../state/records.js';
 import { waitUntil } from '../util/wait.js';
-import { DRILL_EVENTS, watchSentinelEvents } from './events.js';
+import { DRILL_EVENTS, switchedFrom, watchSentinelEvents } from './events.js';
 import { waitAgreed } from './failover.js';
 import { sentinelStatus, type SentinelStatus } from './status.js';
 
@@ -58,14 +58,13 @@ export async function sentinelDrill(
     faulted = true;
     o.conns.drop(masterAddr);
     await step(onEvent, 'wait for +switch-master', () =>
-      waitUntil('a Sentinel to announce +switch-master', async () => (events.switchMaster ? { done: true, value: undefined } : { done: false, reason: `events so far: ${[...events.first.keys()].join(' ') || 'none'}` }), {
+      waitUntil(`a Sentinel to announce +switch-master away from ${addrKey(masterAddr)}`, async () => (switchedFrom(events, masterAddr) ? { done: true, value: undefined } : { done: false, reason: `events so far: ${[...events.first.keys()].join(' ') || 'none'}` }), {
         timeoutMs: sc.downAfterMs * 3 + 60_000,
         intervalMs: 10,
         signal: o.signal,
       }),
     );
-    const [, , , host, port] = events.switchMaster!.split(' ');
-    newMaster = { host: host!, port: Number(port) };
+    newMaster = switchedFrom(events, masterAddr)!;
     const others = data.filter((n) => addrKey(n) !== addrKey(newMaster!) && addrKey(n) !== addrKey(masterAddr));
     await step(onEvent, 'wait until every Sentinel names the new master and the replicas follow it', () => waitAgreed(o.conns, sentinels, sc.masterName, newMaster!, others, { timeoutMs: 60_000, signal: o.signal }));
     allAgreeMs = Math.round(performance.now() - t0);

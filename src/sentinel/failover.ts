@@ -3,7 +3,7 @@ import type { AdminConnections } from '../cluster/connection.js';
 import { RctlError, messageOf } from '../errors.js';
 import { noEvents, step, type EventSink } from '../events.js';
 import { waitUntil } from '../util/wait.js';
-import { watchSentinelEvents } from './events.js';
+import { switchedFrom, watchSentinelEvents } from './events.js';
 import { readReplication } from './sentinel-conn.js';
 import { sentinelStatus } from './status.js';
 
@@ -74,15 +74,14 @@ export async function sentinelFailover(
     });
     const timeoutMs = o.timeoutMs ?? 60_000;
     await step(onEvent, 'wait for +switch-master', () =>
-      waitUntil('a Sentinel to announce +switch-master', async () => (events.switchMaster ? { done: true, value: undefined } : { done: false, reason: `events so far: ${[...events.first.keys()].join(' ') || 'none'}` }), {
+      waitUntil(`a Sentinel to announce +switch-master away from ${addrKey(oldMaster)}`, async () => (switchedFrom(events, oldMaster) ? { done: true, value: undefined } : { done: false, reason: `events so far: ${[...events.first.keys()].join(' ') || 'none'}` }), {
         timeoutMs,
         intervalMs: 10,
         signal: o.signal,
       }),
     );
     const switchMs = events.first.get('+switch-master')!;
-    const [, , , host, port] = events.switchMaster!.split(' ');
-    const newMaster = { host: host!, port: Number(port) };
+    const newMaster = switchedFrom(events, oldMaster)!;
     await step(onEvent, `demote ${addrKey(oldMaster)} to a replica of ${addrKey(newMaster)} now, then unpause it`, async () => {
       await conns.run(oldMaster, (r) => r.call('REPLICAOF', newMaster.host, String(newMaster.port)));
       await conns.run(oldMaster, (r) => r.call('CLIENT', 'UNPAUSE'));
