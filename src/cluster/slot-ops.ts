@@ -18,7 +18,6 @@ export interface MigrateOptions {
   readonly timeoutMs: number;
   /** Overwrite keys that already exist on the target (BUSYKEY). */
   readonly replace: boolean;
-  readonly onKeys?: (moved: number) => void;
 }
 
 type Result = [Error | null, unknown];
@@ -161,7 +160,6 @@ export async function migrateSlots(o: MigrateOptions, source: SlotNode, target: 
         details: { slot: w.slot },
       });
     }
-    o.onKeys?.(moved);
     replaceSlots = nextReplace;
     // A slot that returned a full page may hold more keys; the others are drained (new writes to a
     // migrating slot go to the target through ASK redirects).

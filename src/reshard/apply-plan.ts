@@ -72,12 +72,7 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
       break;
     }
     const outcomes = await Promise.allSettled(
-      wave.map((b) =>
-        moveBatch(snapshot, b, mo, warnings, onEvent, (moved) => {
-          // progress inside a wave: count keys as MIGRATE confirms them
-          void moved;
-        }),
-      ),
+      wave.map((b) => moveBatch(snapshot, b, mo, warnings, onEvent)),
     );
     for (const out of outcomes) {
       if (out.status === 'fulfilled') {
@@ -144,7 +139,6 @@ async function moveBatch(
   mo: MigrateOptions,
   warnings: string[],
   onEvent: EventSink,
-  onKeys: (n: number) => void,
 ): Promise<{ slots: number; keys: number }> {
   const src = nodeById(s, b.from);
   const dst = nodeById(s, b.to);
@@ -159,7 +153,7 @@ async function moveBatch(
     await setSlotsState(mo.conns, dst, slots, 'IMPORTING', src.id);
     opened = true;
     await setSlotsState(mo.conns, src, slots, 'MIGRATING', dst.id);
-    let moved = await migrateSlots({ ...mo, onKeys }, src, peerAddress(src, dst.id, dst.addr), slots);
+    let moved = await migrateSlots(mo, src, peerAddress(src, dst.id, dst.addr), slots);
     // Nothing may be left behind before ownership changes (SETSLOT NODE would refuse anyway).
     for (let i = 0; i < 3; i++) {
       const left = await countKeys(mo.conns, src, slots);
