@@ -3,12 +3,13 @@ import { checkCluster, type CheckResult } from '../cluster/check.js';
 import type { AdminConnections } from '../cluster/connection.js';
 import { waitUntilReady } from '../cluster/ready.js';
 import { readNode, replicasOf, takeSnapshot, type NodeState, type Snapshot } from '../cluster/snapshot.js';
-import { RctlError, messageOf } from '../errors.js';
+import { RctlError } from '../errors.js';
 import { noEvents, step, type EventSink } from '../events.js';
 import type { FaultMode, Provider } from '../provision/provider.js';
 import type { NodeRecord } from '../state/records.js';
 import { waitUntil } from '../util/wait.js';
 import { countLost, startLoad, type LoadReport } from './load-generator.js';
+import { InjectedFault } from './fault.js';
 import { failover } from './manual-failover.js';
 import { observeFailover, type FailoverTimeline } from './observe.js';
 
@@ -55,8 +56,7 @@ export async function drillFailover(s: Snapshot, master: NodeState, o: DrillOpti
   const observers = s.nodes.filter((n) => n.id !== master.id);
   const prefix = `drill:${Date.now()}`;
   const load = o.load ? startLoad({ seeds: observers.map((n) => n.addr), password: o.password, prefix, maxWrites: 5_000_000, maxMs: nodeTimeoutMs * 4 + 60_000, concurrency: 8 }) : undefined;
-  let faulted = false;
-  let record = o.record;
+  const fault = new InjectedFault(o.provider, o.record, o.mode, addrKey(master.addr), o.onRecovered);
   let rejoinedMs: number | undefined;
   let restoredMs: number | undefined;
   let timeline: FailoverTimeline | undefined;
@@ -64,18 +64,13 @@ export async function drillFailover(s: Snapshot, master: NodeState, o: DrillOpti
   try {
     if (load) await new Promise((r) => setTimeout(r, 300));
     const t0 = performance.now();
-    await step(onEvent, `${o.mode} ${addrKey(master.addr)} (${master.id.slice(0, 8)})`, () => o.provider.fault(record, o.mode));
-    faulted = true;
+    await step(onEvent, `${o.mode} ${addrKey(master.addr)} (${master.id.slice(0, 8)})`, () => fault.inject());
     o.conns.drop(master.addr);
     timeline = await step(onEvent, 'observe PFAIL, FAIL, promotion, cluster_state ok', () =>
       observeFailover(o.conns, observers, master.id, t0, { maxMs: nodeTimeoutMs * 3 + 20_000, signal: o.signal }),
     );
     const newMaster = timeline.newMaster!;
-    await step(onEvent, `bring ${addrKey(master.addr)} back`, async () => {
-      record = await o.provider.recover(record, o.mode);
-      faulted = false;
-      await o.onRecovered?.(record);
-    });
+    await step(onEvent, `bring ${addrKey(master.addr)} back`, () => fault.recover());
     await step(onEvent, 'wait until the old master rejoins as a replica of the new one, link up', () =>
       waitUntil(
         `${addrKey(master.addr)} to follow ${newMaster.slice(0, 8)} with its link up`,
@@ -97,16 +92,7 @@ export async function drillFailover(s: Snapshot, master: NodeState, o: DrillOpti
     }
     loadReport = await load?.stop();
   } finally {
-    if (faulted) {
-      // Never leave a node stopped or frozen, whatever went wrong.
-      try {
-        record = await o.provider.recover(record, o.mode);
-        await o.onRecovered?.(record);
-        onEvent({ type: 'note', message: `brought ${addrKey(master.addr)} back after the drill stopped early` });
-      } catch (err) {
-        onEvent({ type: 'warning', message: `could not bring ${addrKey(master.addr)} back: ${messageOf(err)}` });
-      }
-    }
+    await fault.ensureRecovered(onEvent);
     if (!loadReport) loadReport = await load?.stop();
   }
   const ready = await waitUntilReady(o.conns, observers[0]!.addr, { what: 'the final check', signal: o.signal }).catch(() => takeSnapshot(o.conns, observers[0]!.addr));

@@ -1,7 +1,8 @@
 import { addrKey, type NodeAddress } from '../cluster/address.js';
 import type { AdminConnections } from '../cluster/connection.js';
-import { RctlError, messageOf } from '../errors.js';
+import { RctlError } from '../errors.js';
 import { noEvents, step, type EventSink } from '../events.js';
+import { InjectedFault } from '../failover/fault.js';
 import { countLost, startLoad, type LoadReport } from '../failover/load-generator.js';
 import type { FaultMode, Provider } from '../provision/provider.js';
 import type { ClusterRecord, NodeRecord } from '../state/records.js';
@@ -40,13 +41,13 @@ export async function sentinelDrill(
   const before = await sentinelStatus(o.conns, sentinels, sc.masterName, { replicas: rec.replicasPerMaster, sentinels: sc.nodes.length });
   if (!before.healthy || !before.master) throw new RctlError('REFUSED', `The group is not healthy: ${before.problems[0] ?? 'no agreed master'}.`, { hint: 'Run `rctl sentinel status` and fix what it reports first.' });
   const masterAddr = before.master;
-  let record = rec.nodes.find((n) => addrKey({ host: n.host, port: n.port }) === addrKey(masterAddr));
+  const record = rec.nodes.find((n) => addrKey({ host: n.host, port: n.port }) === addrKey(masterAddr));
   if (!record) throw new RctlError('REFUSED', `The master ${addrKey(masterAddr)} was not started by rctl.`);
+  const fault = new InjectedFault(provider, record, o.mode, addrKey(masterAddr), o.onRecovered);
   let t0 = performance.now();
   const events = await watchSentinelEvents(sentinels, sc.masterName, () => t0);
   const prefix = `sdrill:${Date.now()}`;
   const load = o.load ? startLoad({ seeds: [], sentinel: { sentinels, name: sc.masterName }, password: rec.password, prefix, maxWrites: 5_000_000, maxMs: sc.downAfterMs * 4 + 90_000, concurrency: 8 }) : undefined;
-  let faulted = false;
   let allAgreeMs: number | undefined;
   let rejoinedMs: number | undefined;
   let newMaster: NodeAddress | undefined;
@@ -54,8 +55,7 @@ export async function sentinelDrill(
   try {
     if (load) await new Promise((r) => setTimeout(r, 300));
     t0 = performance.now();
-    await step(onEvent, `${o.mode} the master ${addrKey(masterAddr)}`, () => provider.fault(record!, o.mode));
-    faulted = true;
+    await step(onEvent, `${o.mode} the master ${addrKey(masterAddr)}`, () => fault.inject());
     o.conns.drop(masterAddr);
     await step(onEvent, 'wait for +switch-master', () =>
       waitUntil(`a Sentinel to announce +switch-master away from ${addrKey(masterAddr)}`, async () => (switchedFrom(events, masterAddr) ? { done: true, value: undefined } : { done: false, reason: `events so far: ${[...events.first.keys()].join(' ') || 'none'}` }), {
@@ -68,26 +68,14 @@ export async function sentinelDrill(
     const others = data.filter((n) => addrKey(n) !== addrKey(newMaster!) && addrKey(n) !== addrKey(masterAddr));
     await step(onEvent, 'wait until every Sentinel names the new master and the replicas follow it', () => waitAgreed(o.conns, sentinels, sc.masterName, newMaster!, others, { timeoutMs: 60_000, signal: o.signal }));
     allAgreeMs = Math.round(performance.now() - t0);
-    await step(onEvent, `bring ${addrKey(masterAddr)} back`, async () => {
-      record = await provider.recover(record!, o.mode);
-      faulted = false;
-      await o.onRecovered?.(record);
-    });
+    await step(onEvent, `bring ${addrKey(masterAddr)} back`, () => fault.recover());
     await step(onEvent, 'wait until Sentinel turns the old master into a replica of the new one', () =>
       waitAgreed(o.conns, sentinels, sc.masterName, newMaster!, [masterAddr, ...others], { timeoutMs: 60_000, signal: o.signal }),
     );
     rejoinedMs = Math.round(performance.now() - t0);
     report = await load?.stop();
   } finally {
-    if (faulted) {
-      try {
-        record = await provider.recover(record!, o.mode);
-        await o.onRecovered?.(record);
-        onEvent({ type: 'note', message: `brought ${addrKey(masterAddr)} back after the drill stopped early` });
-      } catch (err) {
-        onEvent({ type: 'warning', message: `could not bring ${addrKey(masterAddr)} back: ${messageOf(err)}` });
-      }
-    }
+    await fault.ensureRecovered(onEvent);
     if (!report) report = await load?.stop();
     events.close();
   }
