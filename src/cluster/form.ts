@@ -104,6 +104,8 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
     await step(onEvent, 'assign slots, config epochs, CLUSTER MEET', async () => {
       const ips = await Promise.all(states.map((s) => resolveIp(s.addr.host)));
       const slotsOf = new Map(placement.masters.map((m) => [m.node, m.slots]));
+      // Phase 1 on every node before any MEET: SET-CONFIG-EPOCH is refused once a node knows
+      // another node, and a peer's MEET can arrive at any moment once phase 2 starts.
       await Promise.all(
         states.map((s, i) =>
           conns.run(s.addr, async (r) => {
@@ -111,11 +113,17 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
             await r.pipeline().call('CONFIG', 'SET', 'cluster-node-timeout', String(FORMING_NODE_TIMEOUT_MS)).call('CONFIG', 'SET', 'repl-diskless-sync-delay', '0').exec();
             const range = slotsOf.get(addrKey(s.addr));
             if (range) await addSlotsRange(r, range.start, range.end);
-            const p = r.pipeline();
             // Distinct epochs up front so no collision has to be resolved by gossip (redis-cli does the same).
-            p.call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1));
-            // Every pair meets directly instead of everyone meeting one node and waiting for gossip to
-            // spread the rest: each handshake then completes within a couple of 100 ms cluster crons.
+            await r.call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1));
+          }),
+        ),
+      );
+      // Phase 2: every pair meets directly instead of everyone meeting one node and waiting for
+      // gossip to spread the rest: each handshake then completes within a couple of 100 ms crons.
+      await Promise.all(
+        states.map((s, i) =>
+          conns.run(s.addr, async (r) => {
+            const p = r.pipeline();
             for (let j = 0; j < i; j++) {
               const peer = states[j] as NodeState;
               p.call('CLUSTER', 'MEET', ips[j] as string, String(peer.addr.port), String(busPortOf(peer)));
