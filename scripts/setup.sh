@@ -53,7 +53,8 @@ fi
 
 # 3. A Redis image.
 write_image_config() {
-  mkdir -p "$RCTL_HOME"
+  # Private like everything rctl creates there (records may hold a password): mode 0700 when new.
+  [ -d "$RCTL_HOME" ] || mkdir -p -m 700 "$RCTL_HOME"
   node -e '
     const fs = require("fs"); const [file, image] = process.argv.slice(1);
     let cfg = {}; try { cfg = JSON.parse(fs.readFileSync(file, "utf8")); } catch {}

@@ -22,6 +22,12 @@ export const ExitCode = {
   timeout: 7,
   /** Redis answered with an error rctl did not expect. */
   redis: 8,
+  /** The user answered "no" to a confirmation: nothing was changed (not a failure, not "problems found"). */
+  declined: 10,
+  /** Another operation holds the cluster's lease. */
+  locked: 11,
+  /** Keys went missing during an operation; nothing further was moved. */
+  keysLost: 12,
   /** A bug in rctl. */
   internal: 70,
   /** Interrupted by Ctrl-C. */
@@ -48,7 +54,11 @@ export type ErrorCode =
   | 'REFUSED'
   | 'TIMEOUT'
   | 'REDIS_ERROR'
-  | 'INTERRUPTED';
+  | 'INTERRUPTED'
+  | 'DECLINED'
+  | 'INTERNAL'
+  | 'LOCKED'
+  | 'KEYS_LOST';
 
 const exitFor: Record<ErrorCode, number> = {
   USAGE: ExitCode.usage,
@@ -71,6 +81,10 @@ const exitFor: Record<ErrorCode, number> = {
   TIMEOUT: ExitCode.timeout,
   REDIS_ERROR: ExitCode.redis,
   INTERRUPTED: ExitCode.interrupted,
+  DECLINED: ExitCode.declined,
+  INTERNAL: ExitCode.internal,
+  LOCKED: ExitCode.locked,
+  KEYS_LOST: ExitCode.keysLost,
 };
 
 /** Used when a throw site gives no hint of its own: every error tells the user what to do next. */
@@ -80,8 +94,8 @@ const defaultHint: Record<ErrorCode, string> = {
   AUTH: 'Pass --password or set RCTL_PASSWORD.',
   LOADING: 'The node is loading its dataset (a restart or a full sync); try again when it is done.',
   NO_DOCKER: 'Check `docker info`, or use --provider process.',
-  IMAGE_MISSING: 'Pass --image (or RCTL_IMAGE) with a local Redis image, or run `npm run setup`.',
-  NO_REDIS_SERVER: 'Install redis-server (`npm run setup`), or use --provider docker.',
+  IMAGE_MISSING: 'Pass --image (or RCTL_IMAGE) with a local Redis image, or run `rctl setup`.',
+  NO_REDIS_SERVER: 'Install redis-server (`rctl setup`), or use --provider docker.',
   PORT_IN_USE: 'Choose another --port-base.',
   PROVISION_FAILED: 'Nothing was left behind; fix the cause and run the command again.',
   NODE_NOT_EMPTY: 'Use an empty node, or flush it first.',
@@ -95,6 +109,10 @@ const defaultHint: Record<ErrorCode, string> = {
   TIMEOUT: 'Run `rctl check` to see the cluster state.',
   REDIS_ERROR: 'Run `rctl check` to see the cluster state.',
   INTERRUPTED: 'Run `rctl check` to see where things stand.',
+  DECLINED: 'Nothing was changed; run the command again and confirm, or pass --yes.',
+  INTERNAL: 'This is a bug in rctl; rerun with RCTL_DEBUG=1 and report the stack trace.',
+  LOCKED: 'Wait for the other operation to finish, or break its lease with --break-lock if its process is gone.',
+  KEYS_LOST: 'Stop every other operation on this cluster and run `rctl check`.',
 };
 
 export class RctlError extends Error {

@@ -6,7 +6,9 @@ export type RctlEvent =
   | { type: 'step-done'; step: string; ms: number; detail?: string }
   | { type: 'note'; message: string }
   | { type: 'warning'; message: string }
-  | { type: 'progress'; step: string; done: number; total: number; unit: string; ratePerSec?: number; etaSec?: number; keys?: number; keysPerSec?: number };
+  | { type: 'progress'; step: string; done: number; total: number; unit: string; ratePerSec?: number; etaSec?: number; keys?: number; keysPerSec?: number }
+  /** A long wait that has not ended yet: what it still waits for, how long so far, its bound. */
+  | { type: 'waiting'; step: string; awaiting: string; elapsedMs: number; boundMs?: number };
 
 export type EventSink = (e: RctlEvent) => void;
 

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ExitCode } from '../errors.js';
+import { ExitCode, RctlError } from '../errors.js';
 import { RCTL_VERSION } from '../version.js';
 import { registerCheck } from './commands/check.js';
 import { registerCreate } from './commands/create.js';
@@ -17,6 +17,10 @@ import { registerReplica } from './commands/replica.js';
 import { registerScale } from './commands/scale.js';
 import { registerFailover } from './commands/failover.js';
 import { registerSentinel } from './commands/sentinel.js';
+import { exitWithError } from './run.js';
+import { commandPath, setCurrentCommand } from './schema.js';
+import { commandOf, usageErrorFromCommander, wantsJson } from './usage-error.js';
+import { registerSetup } from './commands/setup.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -24,8 +28,13 @@ export function buildProgram(): Command {
     .name('rctl')
     .description('Provision and operate Redis Cluster and Sentinel: plan, show the plan, execute, check between every step.')
     .version(RCTL_VERSION)
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    // Parser errors are printed by main() as rctl errors (one sentence, hint, exit 2, --json
+    // document); help text still goes where commander writes it. Set before any command is added:
+    // subcommands copy these settings when they are created.
+    .configureOutput({ outputError: () => undefined })
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .hook('preAction', (_program, action) => setCurrentCommand(commandPath(action)));
   registerCreate(program);
   registerLs(program);
   registerInfo(program);
@@ -42,6 +51,7 @@ export function buildProgram(): Command {
   registerScale(program);
   registerFailover(program);
   registerSentinel(program);
+  registerSetup(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
@@ -52,9 +62,16 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Commander already printed the message; help and --version are not errors.
-      const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
-      process.exit(ok ? ExitCode.ok : ExitCode.usage);
+      // Asked-for help and --version are not errors.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0)) process.exit(ExitCode.ok);
+      const args = argv.slice(2);
+      const cmd = commandOf(program, args);
+      // A command group without its command (`rctl`, `rctl sentinel`): commander printed the help on stderr.
+      const e =
+        err.code === 'commander.help'
+          ? new RctlError('USAGE', `${['rctl', commandPath(cmd)].filter(Boolean).join(' ')} needs a command: ${cmd.commands.map((c) => c.name()).join(', ')}.`, { hint: 'The help above describes each of them.' })
+          : usageErrorFromCommander(err, cmd);
+      return exitWithError(e, wantsJson(args));
     }
     throw err;
   }

@@ -5,11 +5,12 @@ import { nodeById } from '../cluster/snapshot.js';
 import type { Snapshot } from '../cluster/snapshot.js';
 import type { AdminConnections } from '../cluster/connection.js';
 import { ExitCode, RctlError } from '../errors.js';
+import type { Lease } from '../cluster/lease.js';
 import { applyPlan } from '../reshard/apply-plan.js';
 import { fromPlanFile, planMoves, planSlots, PlanFileError, toPlanFile, type Plan } from '../reshard/plan.js';
 import { rctlHome } from '../state/paths.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { toInt } from './parse.js';
+import { declined } from './declined.js';
 import { confirmOrRefuse } from './prompt.js';
 import { applyJson } from './views/apply-json.js';
 import { applyView, planJson, planTable } from './views/plan-view.js';
@@ -17,9 +18,10 @@ import { applyView, planJson, planTable } from './views/plan-view.js';
 export interface MoveFlags {
   dryRun?: boolean;
   out?: string;
-  pipeline?: string;
-  timeout?: string;
+  pipeline?: number;
+  timeout?: number;
   replace?: boolean;
+  allowReplicaMigration?: boolean;
 }
 
 /** Keys per planned slot, counted on the sources (one server-side loop each): the "est. keys" column. */
@@ -59,7 +61,7 @@ export async function loadPlan(file: string): Promise<Plan> {
  * Show the plan, save it (--out), stop (--dry-run) or confirm and execute it, checking between
  * waves; on Ctrl-C save the remaining plan and say how to continue.
  */
-export async function runPlan(ctx: CommandContext, conns: AdminConnections, s: Snapshot, plan: Plan, flags: MoveFlags, password: string | undefined, target: string): Promise<CommandOutput> {
+export async function runPlan(ctx: CommandContext, conns: AdminConnections, s: Snapshot, plan: Plan, flags: MoveFlags, password: string | undefined, target: string, lease?: Lease): Promise<CommandOutput> {
   const keys = await keysPerSlot(conns, s, plan);
   const shown = planTable(plan, keys);
   if (flags.out) await savePlan(plan, flags.out);
@@ -71,21 +73,23 @@ export async function runPlan(ctx: CommandContext, conns: AdminConnections, s: S
   }
   if (!ctx.json) process.stderr.write(`${shown}\n`);
   const ok = await confirmOrRefuse(ctx, `Move ${planSlots(plan)} slot(s) as shown?`, `Moving ${planSlots(plan)} slot(s)`);
-  if (!ok) return { data: { plan: planJson(plan, keys), applied: false }, human: 'Nothing moved.', exitCode: ExitCode.problems };
+  if (!ok) return declined({ plan: planJson(plan, keys), applied: false }, 'Nothing moved.');
   ctx.setRepairHint(`Slots of the batch in flight may be open: run \`rctl fix ${target}\`, then \`rctl check ${target}\`.`);
   const result = await applyPlan(plan, s, {
     conns,
     password,
     signal: ctx.signal,
     onEvent: ctx.onEvent,
-    pipeline: toInt(flags.pipeline, '--pipeline', 1000),
-    timeoutMs: toInt(flags.timeout, '--timeout', 60_000),
+    pipeline: flags.pipeline ?? 1000,
+    timeoutMs: flags.timeout ?? 60_000,
     replace: Boolean(flags.replace),
+    lease,
+    allowReplicaMigration: Boolean(flags.allowReplicaMigration),
   });
   let human = applyView(result);
   let remainingFile: string | undefined;
   if (result.interrupted && result.remaining) {
-    await mkdir(join(rctlHome(), 'plans'), { recursive: true });
+    await mkdir(join(rctlHome(), 'plans'), { recursive: true, mode: 0o700 });
     remainingFile = join(rctlHome(), 'plans', `remaining-${result.remaining.fingerprint}.json`);
     await savePlan(result.remaining, remainingFile);
     human += `\n${planSlots(result.remaining)} slot(s) not moved yet. No slot is open. Continue with:\n  rctl apply ${remainingFile}${target ? ` ${target}` : ''}`;

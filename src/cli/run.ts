@@ -1,7 +1,8 @@
 import { ExitCode, RctlError, messageOf } from '../errors.js';
 import type { CommandContext, CommandOutput } from './context.js';
+import { currentSchema } from './schema.js';
 import { errorJson, renderError } from './views/error.js';
-import { humanEvents, jsonEvents } from './views/events.js';
+import { endProgressLine, humanEvents, jsonEvents } from './views/events.js';
 
 export interface GlobalFlags {
   json?: boolean;
@@ -23,6 +24,7 @@ export async function runCommand(flags: GlobalFlags, handler: (ctx: CommandConte
       controller.abort();
       return;
     }
+    endProgressLine();
     process.stderr.write(`rctl: exiting now. ${repairHint ?? 'Run `rctl check` to see the cluster state.'}\n`);
     process.exit(ExitCode.interrupted);
   };
@@ -41,15 +43,21 @@ export async function runCommand(flags: GlobalFlags, handler: (ctx: CommandConte
   try {
     const out = await handler(ctx);
     code = out.exitCode ?? ExitCode.ok;
-    if (json) process.stdout.write(JSON.stringify({ ok: code === 0, ...out.data }, null, 2) + '\n');
+    // A progress line still being redrawn on stderr would otherwise run into the result.
+    endProgressLine();
+    // The schema names the document's shape (docs/json.md); it is stamped here, once, for every command.
+    if (json) process.stdout.write(JSON.stringify({ ok: code === 0, schema: currentSchema(), ...out.data }, null, 2) + '\n');
     else if (out.human) process.stdout.write(out.human.endsWith('\n') ? out.human : `${out.human}\n`);
   } catch (err) {
+    endProgressLine();
     const e = err instanceof RctlError ? err : isPromptAbort(err) ? new RctlError('INTERRUPTED', 'Cancelled.') : undefined;
     if (e) {
       if (json) process.stdout.write(JSON.stringify(errorJson(e), null, 2) + '\n');
       else process.stderr.write(renderError(e));
       code = e.exitCode;
     } else {
+      // --json consumers get a document for bugs too; the stack stays on stderr (RCTL_DEBUG=1).
+      if (json) process.stdout.write(JSON.stringify(errorJson(new RctlError('INTERNAL', `Internal error: ${messageOf(err)}`)), null, 2) + '\n');
       process.stderr.write(`rctl: internal error: ${messageOf(err)}\nhint: this is a bug in rctl; rerun with RCTL_DEBUG=1 and report the stack trace.\n`);
       if (process.env['RCTL_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
       code = ExitCode.internal;
@@ -59,6 +67,15 @@ export async function runCommand(flags: GlobalFlags, handler: (ctx: CommandConte
   // Flush stdout before exiting: large JSON on a pipe is written asynchronously.
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   process.exit(code);
+}
+
+/** Print a usage error found before any command ran (commander's parser) and exit with its code. */
+export async function exitWithError(e: RctlError, json: boolean): Promise<never> {
+  endProgressLine();
+  if (json) process.stdout.write(JSON.stringify(errorJson(e), null, 2) + '\n');
+  else process.stderr.write(renderError(e));
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit(e.exitCode);
 }
 
 const isPromptAbort = (err: unknown): boolean => err instanceof Error && err.name === 'ExitPromptError';

@@ -1,13 +1,16 @@
-import { RctlError } from '../errors.js';
+import { RctlError, usageError } from '../errors.js';
 import { addrKey, parseHostPort, type NodeAddress } from '../cluster/address.js';
 import { AdminConnections } from '../cluster/connection.js';
 import { takeSnapshot, type Snapshot } from '../cluster/snapshot.js';
 import { readRecord, requireRecord, type ClusterRecord } from '../state/records.js';
+import { resolvePassword } from './password.js';
+import { humanEvents, jsonEvents } from './views/events.js';
 
 export interface TargetFlags {
   name?: string;
   seed?: string;
   password?: string;
+  passwordFile?: string;
 }
 
 export const DEFAULT_NAME = 'rctl';
@@ -21,19 +24,36 @@ export interface Target {
   readonly label: string;
 }
 
-/** --seed wins; otherwise --name (default "rctl") must be a cluster rctl created. */
-export async function resolveTarget(flags: TargetFlags): Promise<Target> {
-  const envPassword = process.env['RCTL_PASSWORD'] || undefined;
+/**
+ * --seed wins; otherwise --name (default "rctl") must be a cluster rctl created. With both, --seed
+ * selects the cluster and --name only lends its record (remembered password, the nodes rctl
+ * started); a note on stderr says so. Both must then name the same cluster: a --name rctl does not
+ * know, or a seed that is not one of its recorded nodes, is refused rather than silently mixed.
+ */
+export async function resolveTarget(flags: TargetFlags & { json?: boolean }): Promise<Target> {
+  // --password, --password-file or RCTL_PASSWORD; otherwise the one the record remembers.
+  const given = resolvePassword(flags);
   if (flags.seed) {
     const seed = parseHostPort(flags.seed);
     const record = flags.name ? await readRecord(flags.name) : undefined;
-    return { seeds: [seed], password: flags.password ?? envPassword ?? record?.password, record, label: addrKey(seed) };
+    if (flags.name && !record) {
+      throw new RctlError('UNKNOWN_CLUSTER', `rctl has no cluster named "${flags.name}".`, { hint: `Drop --name to act on the cluster at ${addrKey(seed)} (pass --password if it needs one); \`rctl ls\` lists rctl's clusters.` });
+    }
+    const recorded = record?.nodes.map((n) => addrKey({ host: n.host, port: n.port })) ?? [];
+    if (record && recorded.length > 0 && !recorded.includes(addrKey(seed))) {
+      throw usageError(
+        `--seed ${addrKey(seed)} is not a node of cluster "${record.name}" (its nodes: ${recorded.slice(0, 6).join(', ')}${recorded.length > 6 ? ', …' : ''}).`,
+        `Pass --name ${record.name} alone to act on that cluster, or --seed alone for the cluster at ${addrKey(seed)}.`,
+      );
+    }
+    if (record) (flags.json ? jsonEvents() : humanEvents())({ type: 'note', message: `--seed ${addrKey(seed)} selects the cluster; --name ${record.name} only supplies its record (password, nodes rctl started).` });
+    return { seeds: [seed], password: given ?? record?.password, record, label: addrKey(seed) };
   }
   const name = flags.name ?? DEFAULT_NAME;
   const record = await requireRecord(name);
   return {
     seeds: record.nodes.map((n) => ({ host: n.host, port: n.port })),
-    password: flags.password ?? envPassword ?? record.password,
+    password: given ?? record.password,
     record,
     label: `cluster "${name}"`,
   };

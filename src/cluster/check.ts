@@ -20,7 +20,10 @@ export interface Finding {
     | 'REPLICA_LINK_DOWN'
     | 'MISSING_REPLICAS'
     | 'NO_REPLICAS'
-    | 'MULTIPLE_OWNERS';
+    | 'MULTIPLE_OWNERS'
+    | 'SLOT_CLAIMED_TWICE'
+    | 'REPLICA_DIVERGED'
+    | 'KEYS_DROPPED';
   readonly message: string;
   /** Nodes involved, as host:port. */
   readonly nodes: readonly string[];
@@ -32,6 +35,13 @@ export interface Finding {
 export interface CheckExpectations {
   /** Replicas every master should have (known when rctl created the cluster or --replicas is given). */
   readonly replicasPerMaster?: number | undefined;
+  /**
+   * Keys on all masters before the operation whose result is being judged, and how many of them
+   * had a TTL: fewer keys afterwards than could have expired is loss (or deletes by clients).
+   */
+  readonly keysBefore?: { readonly keys: number; readonly expires: number } | undefined;
+  /** Keys rctl itself keeps while it runs (its lease), left out of key counts. */
+  readonly ownKeys?: number | undefined;
 }
 
 /** Per node: slots it holds keys for but does not own (gathered by the caller; see countKeysInUnownedSlots). */
@@ -247,6 +257,68 @@ export function checkCluster(s: Snapshot, expect: CheckExpectations = {}, stray?
       });
   }
   step('every master has its replicas', reps);
+
+  // Two masters that each list a slot as their own in their own line: the one with the lower
+  // epoch will drop the slot, and its keys of that slot with it, when it hears of the other.
+  const claims = new Map<number, NodeState[]>();
+  for (const m of mastersOf(s)) for (const slot of slotsOf(m.self.slots)) claims.set(slot, [...(claims.get(slot) ?? []), m]);
+  const twice = new Map<string, number[]>();
+  for (const [slot, who] of claims) if (who.length > 1) {
+    const k = who.map((n) => n.id).sort().join(',');
+    twice.set(k, [...(twice.get(k) ?? []), slot]);
+  }
+  step(
+    'every slot claimed by one master',
+    [...twice].map(([k, slots]) => {
+      const who = k.split(',').map((id) => s.nodes.find((n) => n.id === id)!);
+      const ranges = rangesFromSlots(slots);
+      return {
+        severity: 'problem' as const,
+        code: 'SLOT_CLAIMED_TWICE' as const,
+        message: `${who.map(label).join(' and ')} each claim slot(s) ${formatRanges(ranges)}; the one with the lower config epoch deletes its keys of those slots when it hears of the other.`,
+        nodes: who.map((n) => addrKey(n.addr)),
+        slots: ranges,
+        fix: 'Run `rctl fix` now: it moves the keys to one owner before anyone drops them.',
+      };
+    }),
+  );
+
+  // A replica in sync (same replication offset) holding a different number of keys than its master
+  // means the two datasets differ: keys readable on the replica are missing on the master.
+  const diverged: Finding[] = [];
+  for (const r of s.nodes) {
+    if (r.role !== 'replica' || !r.self.masterId || r.masterLinkStatus !== 'up') continue;
+    const m = s.nodes.find((n) => n.id === r.self.masterId);
+    if (!m || m.replOffset === undefined || r.replOffset !== m.replOffset || m.keys === r.keys) continue;
+    diverged.push({
+      severity: 'problem',
+      code: 'REPLICA_DIVERGED',
+      message: `Replica ${label(r)} holds ${r.keys} key(s) and its master ${label(m)} ${m.keys}, at the same replication offset${r.keys > m.keys ? `: ${r.keys - m.keys} key(s) readable on the replica are missing on the master` : ''}.`,
+      nodes: [addrKey(r.addr), addrKey(m.addr)],
+      fix: r.keys > m.keys ? `Copy the missing keys back from the replica before anything else, e.g. promote it with \`rctl failover ${r.id.slice(0, 8)}\`.` : 'Resync the replica: `rctl replica attach` it again.',
+    });
+  }
+  step('replicas hold what their masters hold', diverged);
+
+  if (expect.keysBefore) {
+    const now = mastersOf(s).reduce((n, m) => n + m.keys, 0) - (expect.ownKeys ?? 0);
+    const before = expect.keysBefore;
+    const dropped = before.keys - now;
+    step(
+      'no keys lost during the operation',
+      dropped > 0
+        ? [
+            {
+              severity: dropped > before.expires ? ('problem' as const) : ('warning' as const),
+              code: 'KEYS_DROPPED' as const,
+              message: `The masters hold ${now} key(s), ${dropped} fewer than the ${before.keys} before the operation${dropped > before.expires ? ` (more than the ${before.expires} that had a TTL: deleted by clients, or lost)` : ` (at most ${before.expires} had a TTL and may have expired)`}.`,
+              nodes: [],
+              fix: 'If no client deleted keys meanwhile, keys were lost: stop changing the cluster and compare with your source of truth; `rctl check` shows whether replicas still hold them (REPLICA_DIVERGED).',
+            },
+          ]
+        : [],
+    );
+  }
 
   if (stray) {
     const owners: Finding[] = [];

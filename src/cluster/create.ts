@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { RctlError, usageError } from '../errors.js';
 import { noEvents, step, type EventSink } from '../events.js';
 import type { NodeSpec, ProvisionRequest, ProvisionedNode, Provider } from '../provision/provider.js';
-import { deleteRecord, NAME_PATTERN, readRecord, writeRecord, type ClusterRecord, type NetworkMode } from '../state/records.js';
+import { assertValidName, deleteRecord, readRecord, writeRecord, type ClusterRecord, type NetworkMode } from '../state/records.js';
+import { EPHEMERAL_PORT_MIN, portInUse } from '../provision/ports.js';
 import { RCTL_VERSION } from '../version.js';
 import { waitUntil } from '../util/wait.js';
 import { addrKey, type NodeAddress } from './address.js';
@@ -25,7 +28,7 @@ export const MIN_MASTERS = 3;
 
 /** Pure validation of what the user asked for; every refusal says which flag to change. */
 export function validateCreateIntent(i: CreateIntent): void {
-  if (!NAME_PATTERN.test(i.name)) throw usageError(`--name "${i.name}" is not a valid name.`, 'Use letters, digits, "-", "_" or "." (it names containers).');
+  assertValidName(i.name);
   if (!Number.isInteger(i.masters) || i.masters < MIN_MASTERS)
     throw usageError(`--masters must be an integer of at least ${MIN_MASTERS}, got ${i.masters}.`, 'Redis Cluster needs 3 masters to agree on failures.');
   if (!Number.isInteger(i.replicasPerMaster) || i.replicasPerMaster < 0)
@@ -34,6 +37,17 @@ export function validateCreateIntent(i: CreateIntent): void {
   if (count > 500) throw usageError(`${count} nodes is more than rctl creates on one machine (500).`, 'Lower --masters or --replicas.');
   if (!Number.isInteger(i.portBase) || i.portBase < 1024 || i.portBase + count - 1 + 10000 > 65535)
     throw usageError(`--port-base ${i.portBase} does not leave room for ${count} nodes and their bus ports (port + 10000 ≤ 65535).`, 'Pick a port base between 1024 and ' + (65535 - 10000 - count + 1) + '.');
+  // Linux hands out ports from 32768 up to outgoing connections (net.ipv4.ip_local_port_range): a bus
+  // port there can be taken at any moment by some connection, and a node that cannot bind its bus
+  // port does not start (or, after a restart, never rejoins).
+  const lastBus = i.portBase + count - 1 + 10000;
+  if (lastBus >= EPHEMERAL_PORT_MIN) {
+    const first = Math.max(i.portBase + 10000, EPHEMERAL_PORT_MIN);
+    throw usageError(
+      `--port-base ${i.portBase} puts bus port ${first} (node ${first - 10000 - i.portBase + 1}: port + 10000) in Linux's ephemeral port range (${EPHEMERAL_PORT_MIN} and up), where outgoing connections may already hold it.`,
+      `Pick a lower --port-base: at most ${EPHEMERAL_PORT_MIN - 10000 - count} for ${count} nodes.`,
+    );
+  }
   if (!Number.isInteger(i.nodeTimeoutMs) || i.nodeTimeoutMs < 100) throw usageError(`--node-timeout must be at least 100 ms, got ${i.nodeTimeoutMs}.`);
 }
 
@@ -52,11 +66,8 @@ export interface CreateResult {
 export async function createCluster(intent: CreateIntent, provider: Provider, opts: { onEvent?: EventSink; signal?: AbortSignal | undefined } = {}): Promise<CreateResult> {
   const onEvent = opts.onEvent ?? noEvents;
   validateCreateIntent(intent);
-  if (await readRecord(intent.name)) {
-    throw new RctlError('CLUSTER_EXISTS', `A cluster named "${intent.name}" already exists.`, {
-      hint: `Use it, destroy it first (\`rctl destroy --name ${intent.name} --yes\`), or choose another --name.`,
-    });
-  }
+  const existing = await readRecord(intent.name);
+  if (existing) throw nameTaken(existing);
   const req: ProvisionRequest = {
     cluster: intent.name,
     nodes: nodeSpecs(intent),
@@ -86,6 +97,7 @@ export async function createCluster(intent: CreateIntent, provider: Provider, op
     createdAt: new Date().toISOString(),
     rctlVersion: RCTL_VERSION,
     nodes: [],
+    createdBy: { pid: process.pid, host: hostname() },
   };
   // Recorded before anything starts, so a crash mid-create still leaves `destroy` a trace to follow.
   await writeRecord(base);
@@ -94,7 +106,7 @@ export async function createCluster(intent: CreateIntent, provider: Provider, op
   try {
     started = await step(onEvent, `start ${req.nodes.length} nodes`, () => provider.start(req, onEvent, opts.signal));
     await writeRecord({ ...base, nodes: started.map(({ machine: _m, ...n }) => n) });
-    await step(onEvent, 'wait until every node answers PING', () => waitForPing(conns, provider, started, opts.signal));
+    await step(onEvent, 'wait until every node answers PING', () => waitForPing(conns, provider, started, opts.signal, intent.name));
     const form = await formCluster({
       nodes: started.map((n) => ({ addr: { host: n.host, port: n.port }, machine: n.machine })),
       masters: intent.masters,
@@ -104,8 +116,9 @@ export async function createCluster(intent: CreateIntent, provider: Provider, op
       signal: opts.signal,
     });
     const masterKeys = new Set(form.placement.masters.map((m) => m.node));
+    const { createdBy: _c, ...done } = base;
     const record: ClusterRecord = {
-      ...base,
+      ...done,
       status: 'ready',
       nodes: started.map(({ machine: _m, ...n }) => ({ ...n, role: masterKeys.has(addrKey({ host: n.host, port: n.port })) ? ('master' as const) : ('replica' as const) })),
     };
@@ -122,8 +135,49 @@ export async function createCluster(intent: CreateIntent, provider: Provider, op
   }
 }
 
+/**
+ * Why a name is taken. A record still "creating" is either a create running right now or one that
+ * was killed (SIGKILL, a crash, a lost terminal) before it could clean up; only the latter can be
+ * destroyed safely, so the message says which.
+ */
+function nameTaken(r: ClusterRecord): RctlError {
+  if (r.status === 'creating') {
+    if (!createInterrupted(r)) {
+      return new RctlError('CLUSTER_EXISTS', `Cluster "${r.name}" is being created right now by another rctl (pid ${r.createdBy?.pid}).`, {
+        hint: 'Wait for that create to finish, or choose another --name.',
+      });
+    }
+    return new RctlError('CLUSTER_EXISTS', `Cluster "${r.name}" was left half-created by an interrupted create (started ${r.createdAt}).`, {
+      hint: `Run \`rctl destroy --name ${r.name} --yes\` to remove what it had started, then create it again.`,
+    });
+  }
+  return new RctlError('CLUSTER_EXISTS', `A cluster named "${r.name}" already exists.`, {
+    hint: `Use it, destroy it first (\`rctl destroy --name ${r.name} --yes\`), or choose another --name.`,
+  });
+}
+
+/** A record still "creating" whose create is no longer running (killed, crashed). */
+export function createInterrupted(r: ClusterRecord): boolean {
+  return r.status === 'creating' && !(r.createdBy && r.createdBy.host === hostname() && isRctlProcess(r.createdBy.pid));
+}
+
+/** A live process whose command line is rctl's (pids are reused, so the command line is checked too). */
+function isRctlProcess(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('rctl');
+  } catch {
+    // No /proc (macOS): a live pid is the best evidence there is.
+    return true;
+  }
+}
+
 /** Bounded wait for PING; a node that died meanwhile fails fast with the provider's diagnosis. */
-export async function waitForPing(conns: AdminConnections, provider: Provider, nodes: readonly ProvisionedNode[], signal?: AbortSignal): Promise<void> {
+export async function waitForPing(conns: AdminConnections, provider: Provider, nodes: readonly ProvisionedNode[], signal?: AbortSignal, cluster?: string): Promise<void> {
   await Promise.all(
     nodes.map((n) => {
       const addr: NodeAddress = { host: n.host, port: n.port };
@@ -133,12 +187,21 @@ export async function waitForPing(conns: AdminConnections, provider: Provider, n
         async () => {
           try {
             await conns.run(addr, (r) => r.ping());
+            // Two creates racing for the same ports both pass the port check; the loser's redis-server
+            // exits (bind: Address already in use) while the winner's answers on that port. So the
+            // node that answers must be the process just started.
+            if (n.pid !== undefined) {
+              const pid = /process_id:(\d+)/.exec(String(await conns.run(addr, (r) => r.info('server'))))?.[1];
+              if (pid !== undefined && Number(pid) !== n.pid) throw await portInUse(n.host, [n.port], cluster);
+            }
             return { done: true, value: undefined };
           } catch (err) {
-            if (err instanceof RctlError && err.code === 'AUTH') throw err;
+            if (err instanceof RctlError && (err.code === 'AUTH' || err.code === 'PORT_IN_USE')) throw err;
             // Asking the provider costs a Docker API call: only every few probes.
             if (++probes % 8 === 0) {
               const why = await provider.diagnose(n);
+              const bind = why && /:(\d+): bind: Address already in use/i.exec(why);
+              if (bind) throw await portInUse(n.host, [Number(bind[1])], cluster);
               if (why) throw new RctlError('PROVISION_FAILED', `Node ${addrKey(addr)} did not start: ${why}`, { hint: 'Nothing was left behind. Fix the cause above and run create again.' });
             }
             return { done: false, reason: err instanceof Error ? err.message : String(err) };

@@ -29,6 +29,8 @@ export interface ScaleRunOptions {
   readonly password: string | undefined;
   readonly provisioner: NodeProvisioner | undefined;
   readonly signal?: AbortSignal | undefined;
+  /** The cluster lease the caller holds; data moves stop if it is lost. */
+  readonly lease?: { assertHeld(): void; readonly exclusive: boolean } | undefined;
   readonly onEvent?: EventSink;
   readonly pipeline?: number;
   readonly timeoutMs?: number;
@@ -89,7 +91,7 @@ export async function runScalePlan(plan: ScalePlan, s0: Snapshot, o: ScaleRunOpt
         const s = await ready('a rebalance');
         const p = planRebalance(s, { useEmptyMasters: true });
         if (planSlots(p) === 0) return 'already balanced';
-        const r = await applyPlan(p, s, { conns: o.conns, password: o.password, signal: o.signal, onEvent, pipeline: o.pipeline, timeoutMs: o.timeoutMs });
+        const r = await applyPlan(p, s, { conns: o.conns, password: o.password, signal: o.signal, onEvent, pipeline: o.pipeline, timeoutMs: o.timeoutMs, lease: o.lease });
         if (r.interrupted) throw new RctlError('INTERRUPTED', `Interrupted after moving ${r.slotsMoved} slot(s); no slot is open.`, { hint: 'Run the same scale command again to continue.' });
         return `${r.slotsMoved} slots, ${r.keysMoved} keys moved`;
       }
@@ -131,7 +133,7 @@ export async function runScalePlan(plan: ScalePlan, s0: Snapshot, o: ScaleRunOpt
             o.conns.run(s.nodes.find((n) => n.id === id)!.addr, (r) => r.call('CONFIG', 'SET', 'cluster-allow-replica-migration', 'no')).catch(() => undefined),
           ),
         );
-        const r = await applyPlan(p, s, { conns: o.conns, password: o.password, signal: o.signal, onEvent, pipeline: o.pipeline, timeoutMs: o.timeoutMs });
+        const r = await applyPlan(p, s, { conns: o.conns, password: o.password, signal: o.signal, onEvent, pipeline: o.pipeline, timeoutMs: o.timeoutMs, lease: o.lease });
         if (r.interrupted) throw new RctlError('INTERRUPTED', `Interrupted after moving ${r.slotsMoved} slot(s); no slot is open.`, { hint: 'Run the same scale command again to continue.' });
         return `${r.slotsMoved} slots, ${r.keysMoved} keys moved`;
       }

@@ -16,6 +16,10 @@ export interface NodeState {
   readonly clusterState: string;
   readonly knownNodes: number;
   readonly keys: number;
+  /** Keys with a TTL (INFO keyspace "expires="): a drop in keys up to this many may be expiry, not loss. */
+  readonly expires: number;
+  /** Replication offset: master_repl_offset on a master, slave_repl_offset on a replica. */
+  readonly replOffset: number | undefined;
   readonly usedMemory: number;
   readonly role: 'master' | 'replica';
   /** For replicas: INFO replication's master_link_status ("up"/"down"). */
@@ -56,6 +60,8 @@ export async function readNode(conns: AdminConnections, addr: NodeAddress): Prom
     const self = view.find(isMyself);
     if (!self) throw new RctlError('REDIS_ERROR', `Redis at ${addrKey(addr)} listed no "myself" line in CLUSTER NODES.`);
     const keys = Number(/keys=(\d+)/.exec(info['db0'] ?? '')?.[1] ?? 0);
+    const expires = Number(/expires=(\d+)/.exec(info['db0'] ?? '')?.[1] ?? 0);
+    const offset = info['slave_repl_offset'] ?? info['master_repl_offset'];
     return {
       addr,
       id: self.id,
@@ -65,6 +71,8 @@ export async function readNode(conns: AdminConnections, addr: NodeAddress): Prom
       clusterState: cinfo['cluster_state'] ?? 'unknown',
       knownNodes: Number(cinfo['cluster_known_nodes'] ?? 0),
       keys,
+      expires,
+      replOffset: offset === undefined ? undefined : Number(offset),
       usedMemory: Number(info['used_memory'] ?? 0),
       role: isMaster(self) ? 'master' : 'replica',
       masterLinkStatus: info['master_link_status'],

@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import type { NodeAddress } from '../cluster/address.js';
 import { RctlError } from '../errors.js';
+import { sleep } from '../util/abort.js';
 
 export interface LoadOptions {
   readonly seeds: readonly NodeAddress[];
@@ -12,11 +13,22 @@ export interface LoadOptions {
   readonly maxMs: number;
   /** Parallel requests in flight. */
   readonly concurrency?: number;
+  /**
+   * Writes per second at most (paced, no bursts after a stall). Drills only need a steady stream
+   * across the fault to measure loss; unpaced, a Sentinel drill once wrote 551k keys (61 MB).
+   */
+  readonly maxRatePerSec?: number;
   /** One read of an already acknowledged key per `readEvery` writes (0: no reads). */
   readonly readEvery?: number;
   /** Talk to a Sentinel-monitored master (a Sentinel-aware client) instead of a cluster. */
   readonly sentinel?: { readonly sentinels: readonly NodeAddress[]; readonly name: string };
 }
+
+/**
+ * Bounds of a drill's writer: 2000 writes/s is enough to see which writes around the fault were
+ * lost (about 2 per millisecond of replication lag), and 100k keys (~10 MB) caps a long drill.
+ */
+export const DRILL_LOAD = { maxRatePerSec: 2000, maxWrites: 100_000, concurrency: 8 } as const;
 
 export interface LoadReport {
   readonly attempted: number;
@@ -66,7 +78,7 @@ export function userClient(seeds: readonly NodeAddress[], password?: string): Cl
  * A bounded writer/reader through the cluster client: unique keys, every acknowledgement
  * recorded. It never runs unbounded: `maxWrites` and `maxMs` both cap it.
  */
-export function startLoad(o: LoadOptions): { stop: () => Promise<LoadReport>; done: Promise<LoadReport> } {
+export function startLoad(o: LoadOptions): { stop: () => Promise<LoadReport>; done: Promise<LoadReport>; acknowledged: () => number } {
   const client = o.sentinel ? sentinelClient(o.sentinel.sentinels, o.sentinel.name, o.password) : userClient(o.seeds, o.password);
   client.on('error', () => undefined);
   const t0 = performance.now();
@@ -79,6 +91,16 @@ export function startLoad(o: LoadOptions): { stop: () => Promise<LoadReport>; do
   let firstErrorMs: number | undefined;
   let lastErrorMs: number | undefined;
   let stopping = false;
+  const interval = o.maxRatePerSec ? 1000 / o.maxRatePerSec : 0;
+  let nextAt = t0;
+  // Each write takes the next free slot on a fixed grid; a worker that stalled does not catch up in a burst.
+  const pace = async (): Promise<void> => {
+    if (!interval) return;
+    const now = performance.now();
+    const at = Math.max(nextAt, now);
+    nextAt = at + interval;
+    if (at - now >= 1) await sleep(at - now);
+  };
   const noteError = (err: unknown): void => {
     const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 120);
     errors[msg] = (errors[msg] ?? 0) + 1;
@@ -88,6 +110,8 @@ export function startLoad(o: LoadOptions): { stop: () => Promise<LoadReport>; do
   };
   const worker = async (): Promise<void> => {
     while (!stopping && attempted < o.maxWrites && performance.now() - t0 < o.maxMs) {
+      await pace();
+      if (stopping || attempted >= o.maxWrites) break;
       const n = attempted++;
       try {
         await client.set(`${o.prefix}:${n}`, `v${n}`);
@@ -124,11 +148,17 @@ export function startLoad(o: LoadOptions): { stop: () => Promise<LoadReport>; do
   });
   return {
     done,
+    acknowledged: () => acked.length,
     stop: async () => {
       stopping = true;
       return done;
     },
   };
+}
+
+/** Every key a load run may have written: `<prefix>:0..attempted-1` (a failed write may still have landed). */
+export function loadKeys(prefix: string, r: Pick<LoadReport, 'attempted'>): string[] {
+  return Array.from({ length: r.attempted }, (_, n) => `${prefix}:${n}`);
 }
 
 /** Acknowledged writes that are not readable (with their value) now: the writes lost. */

@@ -3,8 +3,11 @@ import { keySlot } from '../cluster/keyslot.js';
 import type { SlotRange } from '../cluster/slots.js';
 import { userClient } from './load-generator.js';
 
-/** A key whose slot one shard owns, so the probe writes exactly where the failover happens. */
-export function keyInRanges(ranges: readonly SlotRange[], prefix = 'rctl-probe'): string {
+/**
+ * A key whose slot one shard owns, so the probe writes exactly where the failover happens. `prefix`
+ * is the run's own (runPrefix), so the key is never a user's and is removed after the run.
+ */
+export function keyInRanges(ranges: readonly SlotRange[], prefix: string): string {
   for (let i = 0; i < 1_000_000; i++) {
     const key = `{${prefix}-${i}}`;
     const slot = keySlot(key);

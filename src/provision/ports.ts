@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { RctlError } from '../errors.js';
+import { listRecords } from '../state/records.js';
 import type { NodeSpec } from './provider.js';
 
 /** 'free' if we can bind host:port for a moment; otherwise the bind error's code. */
@@ -12,7 +13,7 @@ export function probePort(host: string, port: number): Promise<'free' | string> 
 }
 
 /** Every client and bus port the nodes need must be free; one error names all that are taken. */
-export async function assertPortsFree(host: string, nodes: readonly NodeSpec[]): Promise<void> {
+export async function assertPortsFree(host: string, nodes: readonly NodeSpec[], self?: string): Promise<void> {
   const ports = [...new Set(nodes.flatMap((n) => [n.port, n.busPort]))];
   const results = await Promise.all(ports.map((p) => probePort(host, p)));
   if (results.some((r) => r === 'EADDRNOTAVAIL' || r === 'ENOTFOUND' || r === 'EAI_AGAIN')) {
@@ -21,10 +22,55 @@ export async function assertPortsFree(host: string, nodes: readonly NodeSpec[]):
     });
   }
   const taken = ports.filter((_, i) => results[i] !== 'free');
-  if (taken.length > 0) {
-    throw new RctlError('PORT_IN_USE', `Port${taken.length > 1 ? 's' : ''} ${taken.join(', ')} on ${host} ${taken.length > 1 ? 'are' : 'is'} already in use.`, {
-      hint: 'Choose another --port-base (bus ports are port + 10000), or stop what listens there (`rctl ls` shows rctl clusters).',
-      details: { taken },
-    });
+  if (taken.length > 0) throw await portInUse(host, taken, self);
+}
+
+/**
+ * Linux's default ephemeral range starts here (net.ipv4.ip_local_port_range 32768 60999): the
+ * kernel gives these ports to outgoing connections, so a node's bus port must stay below.
+ */
+export const EPHEMERAL_PORT_MIN = 32768;
+
+/**
+ * The PORT_IN_USE error for ports someone holds, naming who when rctl knows: a cluster or Sentinel
+ * group it recorded (also one still being created), else "another process". `self` is the cluster
+ * being provisioned, which never counts as the holder.
+ */
+export async function portInUse(host: string, taken: readonly number[], self?: string): Promise<RctlError> {
+  const owners = await recordedPortOwners(self);
+  const by = (p: number): string => {
+    const o = owners.get(p);
+    return o ? `${o.kind === 'sentinel' ? 'Sentinel group' : 'cluster'} "${o.name}"` : 'another process';
+  };
+  const groups = new Map<string, number[]>();
+  for (const p of taken) groups.set(by(p), [...(groups.get(by(p)) ?? []), p]);
+  const who = groups.size === 1 ? `by ${[...groups.keys()][0]}` : [...groups].map(([o, ps]) => `${ps.join(', ')} by ${o}`).join('; ');
+  const plural = taken.length > 1;
+  const only = groups.size === 1 ? owners.get(taken[0]!) : undefined;
+  return new RctlError('PORT_IN_USE', `Port${plural ? 's' : ''} ${taken.join(', ')} on ${host} ${plural ? 'are' : 'is'} already in use (${who}).`, {
+    hint: only
+      ? `Choose another --port-base (bus ports are port + 10000), or remove that ${only.kind === 'sentinel' ? 'group' : 'cluster'} first (\`rctl ${only.kind === 'sentinel' ? 'sentinel ' : ''}destroy --name ${only.name}\`).`
+      : 'Choose another --port-base (bus ports are port + 10000), or stop what listens there (`rctl ls` shows rctl clusters).',
+    details: { taken, owners: Object.fromEntries(taken.map((p) => [p, owners.get(p)?.name ?? null])) },
+  });
+}
+
+/** Port -> the recorded cluster or group that uses it; a create still under way claims its whole range. */
+async function recordedPortOwners(self?: string): Promise<Map<number, { name: string; kind: 'cluster' | 'sentinel' }>> {
+  const owners = new Map<number, { name: string; kind: 'cluster' | 'sentinel' }>();
+  for (const r of await listRecords().catch(() => [])) {
+    if (r.name === self) continue;
+    const owner = { name: r.name, kind: r.kind };
+    for (const n of [...r.nodes, ...(r.sentinel?.nodes ?? [])]) {
+      owners.set(n.port, owner);
+      owners.set(n.busPort, owner);
+    }
+    if (r.status === 'creating' && r.kind === 'cluster') {
+      for (let k = 0; k < r.masters * (1 + r.replicasPerMaster); k++) {
+        owners.set(r.portBase + k, owner);
+        owners.set(r.portBase + k + 10000, owner);
+      }
+    }
   }
+  return owners;
 }

@@ -56,7 +56,7 @@ export async function recordedNodes(name: string, provider: Provider, conns: Adm
         snapshotRecord = { ...rec, nodes };
         await writeRecord(snapshotRecord);
         try {
-          await waitForPing(conns, provider, started, signal);
+          await waitForPing(conns, provider, started, signal, rec.name);
         } catch (err) {
           await provider.remove(rec.name, started);
           snapshotRecord = { ...rec, nodes: rec.nodes.filter((n) => !missing.includes(n.index)) };

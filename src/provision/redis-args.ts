@@ -1,8 +1,10 @@
 import type { NodeSpec, ProvisionRequest } from './provider.js';
 
 /**
- * redis-server settings every rctl node gets, as `--name value` arguments (also written as a
- * config file by the process provider). One list so both providers start identical nodes.
+ * redis-server settings every rctl node gets. One list so both providers start identical nodes:
+ * the process provider writes all of them into the node's redis.conf (mode 0600); the docker
+ * provider passes the non-secret ones as `--name value` arguments and writes the secret ones
+ * (SECRET_SETTINGS) into a 0600 file in the node's volume.
  */
 export function redisSettings(req: ProvisionRequest, node: NodeSpec, dir: string): [string, string][] {
   const s: [string, string][] = [
@@ -30,10 +32,36 @@ export function redisSettings(req: ProvisionRequest, node: NodeSpec, dir: string
   return s;
 }
 
+/**
+ * Settings that must never be on a command line: arguments are readable by every local user
+ * (`ps`, /proc/<pid>/cmdline) and by anyone who can run `docker inspect` / `docker ps --no-trunc`.
+ */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['requirepass', 'masterauth', 'masteruser']);
+
+/** Secret settings (for a 0600 file) apart from the rest (fine as arguments). */
+export function splitSecrets(settings: readonly [string, string][]): { secrets: [string, string][]; open: [string, string][] } {
+  return { secrets: settings.filter(([k]) => SECRET_SETTINGS.has(k)), open: settings.filter(([k]) => !SECRET_SETTINGS.has(k)) };
+}
+
 export const toArgs = (settings: [string, string][]): string[] => settings.flatMap(([k, v]) => [`--${k}`, v]);
 
-/** redis.conf text; values quoted so passwords with spaces survive. */
+/**
+ * A value as redis.conf reads it. Redis splits config lines with sdssplitargs: inside double quotes
+ * it understands \\, \" and \xHH (not JSON's \uXXXX), so quotes, backslashes and control
+ * characters are escaped that way and any password survives the round trip.
+ */
+export function redisQuote(v: string): string {
+  if (/^[\w./:-]+$/.test(v)) return v;
+  let out = '';
+  for (const ch of v) {
+    const c = ch.charCodeAt(0);
+    if (ch === '\\' || ch === '"') out += `\\${ch}`;
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return `"${out}"`;
+}
+
+/** redis.conf text (one `name value` line per setting, values quoted for Redis). */
 export const toConfigFile = (settings: [string, string][]): string =>
-  '# Written by rctl. Redis rewrites nodes.conf in the same directory itself.\n' +
-  settings.map(([k, v]) => `${k} ${/^[\w./:-]+$/.test(v) ? v : JSON.stringify(v)}`).join('\n') +
-  '\n';
+  '# Written by rctl. Redis rewrites nodes.conf in the same directory itself.\n' + settings.map(([k, v]) => `${k} ${redisQuote(v)}`).join('\n') + '\n';

@@ -1,12 +1,14 @@
 import { addrKey, type NodeAddress } from '../cluster/address.js';
-import { checkCluster, type CheckResult } from '../cluster/check.js';
-import { parseClusterNodes, isMyself } from '../cluster/cluster-nodes.js';
+import type { CheckResult } from '../cluster/check.js';
+import { parseClusterNodes, isMyself, type NodeLine } from '../cluster/cluster-nodes.js';
 import type { AdminConnections } from '../cluster/connection.js';
-import { mastersOf, nodeById, takeSnapshot, type NodeState, type Snapshot } from '../cluster/snapshot.js';
-import { slotsOf } from '../cluster/slots.js';
+import { mastersOf, nodeById, type NodeState, type Snapshot } from '../cluster/snapshot.js';
+import { formatRanges, rangesFromSlots, slotsOf } from '../cluster/slots.js';
 import { RctlError, messageOf } from '../errors.js';
 import { noEvents, type EventSink } from '../events.js';
-import { planSlots, toWaves, type Plan, type SlotBatch } from './plan.js';
+import { settledVerdict } from '../cluster/ready.js';
+import { mastersEmptiedBy } from './emptied.js';
+import { planSlots, toWaves, type Plan, type SlotBatch, type Wave } from './plan.js';
 import { assignSlots, countKeys, migrateSlots, pipelined, returnKeys, setSlotsState, stabilize, type MigrateOptions, type SlotNode } from '../cluster/slot-ops.js';
 
 export interface ApplyOptions {
@@ -19,6 +21,14 @@ export interface ApplyOptions {
   /** MIGRATE timeout in ms (redis-cli: 60000). */
   readonly timeoutMs?: number;
   readonly replace?: boolean;
+  /** The cluster lease the caller holds: checked before every wave, so a lost lease stops the moves. */
+  readonly lease?: { assertHeld(): void; readonly exclusive: boolean } | undefined;
+  /**
+   * Let Redis turn a master the plan empties into a replica of the receiver (its default,
+   * cluster-allow-replica-migration yes). Off by default: a drain keeps the emptied master a master,
+   * as scale-in does, and the verdict does not see a role change nobody asked for.
+   */
+  readonly allowReplicaMigration?: boolean;
 }
 
 export interface ApplyResult {
@@ -34,6 +44,10 @@ export interface ApplyResult {
   readonly check: CheckResult;
   readonly snapshot: Snapshot;
   readonly warnings: readonly string[];
+  /** How long the final verdict waited for gossip to settle. */
+  readonly settleMs: number;
+  /** Masters the plan emptied (they stay masters unless allowReplicaMigration). */
+  readonly emptied: readonly string[];
 }
 
 export class StalePlanError extends RctlError {}
@@ -57,7 +71,10 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
   const onEvent = o.onEvent ?? noEvents;
   const mo: MigrateOptions = { conns: o.conns, password: o.password, pipeline: o.pipeline ?? 1000, timeoutMs: o.timeoutMs ?? 60_000, replace: o.replace ?? false };
   const masters = mastersOf(snapshot);
-  const keysBefore = masters.reduce((n, m) => n + m.keys, 0);
+  // The lease is a key (with a TTL) of rctl's own: not the user's data, left out of every count.
+  const ownKeys = o.lease?.exclusive ? 1 : 0;
+  const keysBefore = masters.reduce((n, m) => n + m.keys, 0) - ownKeys;
+  const expiresBefore = masters.reduce((n, m) => n + m.expires, 0) - ownKeys;
   const total = planSlots(plan);
   const warnings: string[] = [];
   const t0 = performance.now();
@@ -65,40 +82,51 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
   let keysMoved = 0;
   let waveIndex = 0;
   let interrupted = false;
+  const emptied = mastersEmptiedBy(plan, snapshot);
+  const restore = o.allowReplicaMigration ? async () => undefined : await keepMasters(o.conns, snapshot, emptied);
 
-  for (const wave of plan.waves) {
-    if (o.signal?.aborted) {
-      interrupted = true;
-      break;
-    }
-    const outcomes = await Promise.allSettled(
-      wave.map((b) => moveBatch(snapshot, b, mo, warnings, onEvent)),
-    );
-    for (const out of outcomes) {
-      if (out.status === 'fulfilled') {
-        slotsMoved += out.value.slots;
-        keysMoved += out.value.keys;
+  try {
+    for (const wave of plan.waves) {
+      if (o.signal?.aborted) {
+        interrupted = true;
+        break;
       }
+      o.lease?.assertHeld();
+      // Defence in depth behind the lease: what the plan assumed must still hold right now.
+      await verifyBeforeWave(o.conns, masters, wave);
+      const outcomes = await Promise.allSettled(wave.map((b) => moveBatch(snapshot, b, mo, warnings, onEvent)));
+      for (const out of outcomes) {
+        if (out.status === 'fulfilled') {
+          slotsMoved += out.value.slots;
+          keysMoved += out.value.keys;
+        }
+      }
+      const failed = outcomes.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+      if (failed) throw failed.reason;
+      await verifyWave(o.conns, masters, wave);
+      waveIndex++;
+      const secs = (performance.now() - t0) / 1000;
+      const slotsRate = slotsMoved / Math.max(secs, 1e-3);
+      onEvent({
+        type: 'progress',
+        step: plan.kind,
+        done: slotsMoved,
+        total,
+        unit: 'slots',
+        keys: keysMoved,
+        keysPerSec: keysMoved / Math.max(secs, 1e-3),
+        etaSec: (total - slotsMoved) / Math.max(slotsRate, 1e-3),
+      });
     }
-    const failed = outcomes.find((x): x is PromiseRejectedResult => x.status === 'rejected');
-    if (failed) throw failed.reason;
-    await verifyWave(o.conns, masters, wave);
-    waveIndex++;
-    const secs = (performance.now() - t0) / 1000;
-    const slotsRate = slotsMoved / Math.max(secs, 1e-3);
-    onEvent({
-      type: 'progress',
-      step: plan.kind,
-      done: slotsMoved,
-      total,
-      unit: 'slots',
-      keys: keysMoved,
-      keysPerSec: keysMoved / Math.max(secs, 1e-3),
-      etaSec: (total - slotsMoved) / Math.max(slotsRate, 1e-3),
-    });
+  } finally {
+    await restore();
   }
 
-  const after = await takeSnapshot(o.conns, snapshot.seed);
+  const moveMs = Math.round(performance.now() - t0);
+  // The verdict waits, bounded, for what rctl itself changed to reach every node (replicas learn
+  // new owners by gossip) and judges only what is still wrong then; lost keys never settle.
+  const verdict = await settledVerdict(o.conns, snapshot.seed, { expect: { keysBefore: { keys: keysBefore, expires: expiresBefore }, ownKeys }, signal: o.signal });
+  const after = verdict.snapshot;
   const remainingWaves = plan.waves.slice(waveIndex);
   const remaining: Plan | undefined = interrupted
     ? {
@@ -112,19 +140,80 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
         notes: [`remaining part of an interrupted ${plan.kind}`],
       }
     : undefined;
-  const check = checkCluster(after);
   return {
     slotsMoved,
     keysMoved,
-    ms: Math.round(performance.now() - t0),
+    ms: moveMs,
     keysBefore,
-    keysAfter: mastersOf(after).reduce((n, m) => n + m.keys, 0),
+    keysAfter: mastersOf(after).reduce((n, m) => n + m.keys, 0) - ownKeys,
     interrupted,
     remaining,
-    check,
+    check: verdict.check,
     snapshot: after,
     warnings,
+    settleMs: verdict.waitedMs,
+    emptied,
   };
+}
+
+/**
+ * Switch off cluster-allow-replica-migration on the masters the plan empties and on their replicas
+ * for the duration of the move (a replica whose master lost its last slot follows the receiver
+ * too), and return how to put the previous values back. Once the last slot is gone no later
+ * update concerns those nodes, so restoring the setting does not bring the migration back.
+ */
+async function keepMasters(conns: AdminConnections, s: Snapshot, emptied: readonly string[]): Promise<() => Promise<void>> {
+  const nodes = s.nodes.filter((n) => emptied.includes(n.id) || (n.role === 'replica' && n.self.masterId !== undefined && emptied.includes(n.self.masterId)));
+  const saved = await Promise.all(
+    nodes.map(async (n) => {
+      const prev = (await conns.run(n.addr, (r) => r.call('CONFIG', 'GET', 'cluster-allow-replica-migration'))) as string[];
+      await conns.run(n.addr, (r) => r.call('CONFIG', 'SET', 'cluster-allow-replica-migration', 'no'));
+      return { n, prev: prev[1] ?? 'yes' };
+    }),
+  );
+  return async () => {
+    await Promise.all(saved.map(({ n, prev }) => conns.run(n.addr, (r) => r.call('CONFIG', 'SET', 'cluster-allow-replica-migration', prev)).catch(() => undefined)));
+  };
+}
+
+/** The own line of every master, read now. */
+async function ownLines(conns: AdminConnections, nodes: readonly SlotNode[]): Promise<Map<string, NodeLine>> {
+  const out = new Map<string, NodeLine>();
+  await Promise.all(
+    nodes.map(async (n) => {
+      const res = await pipelined(conns, n, (p) => p.call('CLUSTER', 'NODES'));
+      if (res[0]?.[0]) throw res[0][0];
+      const self = parseClusterNodes(String(res[0]?.[1] ?? '')).find(isMyself);
+      if (self) out.set(n.id, self);
+    }),
+  );
+  return out;
+}
+
+const owns = (l: NodeLine | undefined, slot: number): boolean => Boolean(l?.slots.some((r) => r.start <= slot && slot <= r.end));
+const isOpen = (l: NodeLine | undefined, slot: number): boolean => Boolean(l && (l.migrating.some((m) => m.slot === slot) || l.importing.some((m) => m.slot === slot)));
+
+function changedUnder(what: string): RctlError {
+  return new RctlError('REFUSED', `Stopped before ${what}: the cluster changed under rctl (another operation, or a failover).`, {
+    hint: 'Nothing further was moved and no slot was left open by rctl. Run `rctl check`; make a new plan once no other operation runs.',
+  });
+}
+
+/**
+ * Before a wave: every source still owns its slots, no target already does, and no master has any
+ * of them open. A second operation (a concurrent redis-cli, or rctl with the lease broken) is
+ * caught here instead of being raced.
+ */
+async function verifyBeforeWave(conns: AdminConnections, masters: readonly NodeState[], wave: Wave): Promise<void> {
+  const lines = await ownLines(conns, masters);
+  for (const b of wave)
+    for (const slot of b.slots) {
+      if (!owns(lines.get(b.from), slot)) throw changedUnder(`moving slot ${slot}: ${b.from.slice(0, 8)} no longer owns it`);
+      for (const [id, l] of lines) {
+        if (id !== b.from && owns(l, slot)) throw changedUnder(`moving slot ${slot}: ${id.slice(0, 8)} claims it too`);
+        if (isOpen(l, slot)) throw changedUnder(`moving slot ${slot}: it is already migrating or importing on ${id.slice(0, 8)}`);
+      }
+    }
 }
 
 /** Addresses of `target` as the source's own view has it (what MIGRATE must dial). */
@@ -145,6 +234,13 @@ async function moveBatch(
   if (!src || !dst) throw new RctlError('REFUSED', `The plan names a node this cluster does not have (${!src ? b.from : b.to}).`, { hint: 'Make a new plan.' });
   const others: SlotNode[] = mastersOf(s).filter((m) => m.id !== src.id && m.id !== dst.id);
   const slots = b.slots;
+  // Right before opening: the source still owns every slot and neither side has it open.
+  const lines = await ownLines(mo.conns, [src, dst]);
+  for (const slot of slots) {
+    if (!owns(lines.get(src.id), slot)) throw changedUnder(`moving slot ${slot}: ${addrKey(src.addr)} no longer owns it`);
+    if (owns(lines.get(dst.id), slot)) throw changedUnder(`moving slot ${slot}: ${addrKey(dst.addr)} already owns it`);
+    if (isOpen(lines.get(src.id), slot) || isOpen(lines.get(dst.id), slot)) throw changedUnder(`moving slot ${slot}: it is already open on ${addrKey(src.addr)} or ${addrKey(dst.addr)}`);
+  }
   const before = await countKeys(mo.conns, src, slots);
   let opened = false;
   try {
@@ -161,12 +257,25 @@ async function moveBatch(
       if (i === 2) throw new RctlError('REDIS_ERROR', `${addrKey(src.addr)} still holds keys in slots being moved after MIGRATE drained them.`, { hint: 'Run `rctl fix`.' });
       moved += await migrateSlots(mo, src, peerAddress(src, dst.id, dst.addr), slots.filter((_, j) => left[j]! > 0));
     }
+    // The target's claim bumps its epoch; a node that holds keys of a slot it hears was claimed
+    // by a higher epoch deletes them (cluster.c, dirty slots). Nobody else may hold any.
+    await assertNoOtherHolders(mo.conns, others, slots);
+    const still = await ownLines(mo.conns, [src]);
+    for (const slot of slots) if (!owns(still.get(src.id), slot)) throw changedUnder(`assigning slot ${slot}: ${addrKey(src.addr)} lost it while its keys were moving`);
     warnings.push(...(await assignSlots(mo.conns, dst, src, others, slots)));
     const after = await countKeys(mo.conns, dst, slots);
     const expected = before.reduce((a, n) => a + n, 0);
     const got = after.reduce((a, n) => a + n, 0);
     if (got < expected) {
-      const w = `slots ${slots[0]}-${slots[slots.length - 1]}: ${addrKey(dst.addr)} holds ${got} keys, ${expected} left ${addrKey(src.addr)} (concurrent deletes or expiries, or lost keys)`;
+      // A whole slot that arrived empty is not a client deleting a few keys: stop everything.
+      const emptiedSlots = slots.filter((_, i) => before[i]! > 0 && after[i] === 0);
+      if (emptiedSlots.length > 0) {
+        throw new RctlError('KEYS_LOST', `Keys are missing after moving slots ${formatRanges(rangesFromSlots(emptiedSlots))} from ${addrKey(src.addr)} to ${addrKey(dst.addr)}: ${addrKey(dst.addr)} holds ${got} of the ${expected} key(s) that were there; nothing further was moved.`, {
+          hint: 'Stop every other operation on this cluster, then run `rctl check` (it shows whether a replica still holds them).',
+          details: { slots: emptiedSlots, expected, found: got },
+        });
+      }
+      const w = `slots ${slots[0]}-${slots[slots.length - 1]}: ${addrKey(dst.addr)} holds ${got} keys, ${expected} left ${addrKey(src.addr)} (deleted or expired by clients meanwhile)`;
       warnings.push(w);
       onEvent({ type: 'warning', message: w });
     }
@@ -174,6 +283,18 @@ async function moveBatch(
   } catch (err) {
     if (opened) await settleBatch(mo, src, dst, others, slots, err);
     throw err;
+  }
+}
+
+async function assertNoOtherHolders(conns: AdminConnections, others: readonly SlotNode[], slots: readonly number[]): Promise<void> {
+  const counts = await Promise.all(others.map(async (n) => ({ n, c: await countKeys(conns, n, slots) })));
+  for (const { n, c } of counts) {
+    const held = slots.filter((_, i) => c[i]! > 0);
+    if (held.length > 0) {
+      throw new RctlError('REFUSED', `Stopped before assigning slot(s) ${formatRanges(rangesFromSlots(held))}: ${addrKey(n.addr)} holds keys of them without owning them, and would delete them once the new owner is announced.`, {
+        hint: 'Run `rctl fix`: it moves those keys to the owner first.',
+      });
+    }
   }
 }
 

@@ -1,4 +1,6 @@
 import { usageError } from '../errors.js';
+import { assertValidName } from '../state/records.js';
+import { redisQuote } from '../provision/redis-args.js';
 
 export interface SentinelIntent {
   readonly name: string;
@@ -17,7 +19,14 @@ export interface SentinelIntent {
 
 /** Pure validation; returns warnings (things that work but that a careful operator should know). */
 export function validateSentinelIntent(i: SentinelIntent): string[] {
+  assertValidName(i.name);
   if (!/^[a-zA-Z0-9._-]{1,64}$/.test(i.masterName)) throw usageError(`--master-name "${i.masterName}" is not a valid name.`, 'Use letters, digits, ".", "_" or "-".');
+  // Sentinel rewrites its config at startup and on every change, writing `sentinel auth-pass <name>
+  // <password>` without quoting (Redis 7.0 sentinel.c); a password with whitespace, a quote or a
+  // backslash then no longer parses and that Sentinel refuses to start again.
+  if (i.password !== undefined && /[\s"'\\]/.test(i.password)) {
+    throw usageError('A Sentinel group\'s password must not contain whitespace, quotes or backslashes.', 'Sentinel writes it back into its config unquoted and would not start again; choose another password.');
+  }
   if (!Number.isInteger(i.replicas) || i.replicas < 0) throw usageError(`--replicas must be an integer of at least 0, got ${i.replicas}.`);
   if (!Number.isInteger(i.sentinels) || i.sentinels < 1) throw usageError(`--sentinels must be an integer of at least 1, got ${i.sentinels}.`);
   if (!Number.isInteger(i.quorum) || i.quorum < 1 || i.quorum > i.sentinels) {
@@ -54,7 +63,8 @@ export function sentinelConfig(i: SentinelIntent, port: number, master: { host: 
     `sentinel down-after-milliseconds ${i.masterName} ${i.downAfterMs}`,
     `sentinel failover-timeout ${i.masterName} ${i.failoverTimeoutMs}`,
     `sentinel parallel-syncs ${i.masterName} ${i.parallelSyncs}`,
-    ...(i.password ? [`sentinel auth-pass ${i.masterName} ${JSON.stringify(i.password)}`] : []),
+    // Only here, in a file of mode 0600, never in arguments (`ps`, `docker inspect` show those).
+    ...(i.password ? [`sentinel auth-pass ${i.masterName} ${redisQuote(i.password)}`] : []),
   ];
   return lines.join('\n') + '\n';
 }

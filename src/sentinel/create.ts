@@ -68,7 +68,7 @@ export async function createSentinelGroup(
   try {
     data = await step(onEvent, `start the master and ${i.replicas} replica(s)`, () => provider.start(dataReq, onEvent, o.signal));
     await writeRecord({ ...base, nodes: data.map(({ machine: _m, ...n }) => ({ ...n, role: n.index === 1 ? ('master' as const) : ('replica' as const) })) });
-    await waitForPing(conns, provider, data, o.signal);
+    await waitForPing(conns, provider, data, o.signal, i.name);
     const master: NodeAddress = { host: data[0]!.host, port: data[0]!.port };
     await step(onEvent, 'attach the replicas (REPLICAOF), wait for links up and offsets equal', async () => {
       await Promise.all(data.slice(1).map((n) => conns.run({ host: n.host, port: n.port }, (r) => r.call('REPLICAOF', master.host, String(master.port)))));
@@ -90,7 +90,7 @@ export async function createSentinelGroup(
     sents = await step(onEvent, `start ${i.sentinels} Sentinel(s) monitoring "${i.masterName}"`, () => provider.start(sentReq, onEvent, o.signal));
     const withSentinels: ClusterRecord = { ...base, nodes: data.map(({ machine: _m, ...n }) => ({ ...n, role: n.index === 1 ? ('master' as const) : ('replica' as const) })), sentinel: { ...base.sentinel!, nodes: sents.map(({ machine: _m, ...n }) => n) } };
     await writeRecord(withSentinels);
-    await waitForPing(conns, provider, sents, o.signal);
+    await waitForPing(conns, provider, sents, o.signal, i.name);
     const status = await step(onEvent, 'wait until every Sentinel sees the master ok, all replicas, all Sentinels, and CKQUORUM passes', () =>
       waitUntil(
         'every Sentinel to agree on a healthy master',

@@ -3,7 +3,9 @@ import type { AdminConnections } from '../cluster/connection.js';
 import { RctlError } from '../errors.js';
 import { noEvents, step, type EventSink } from '../events.js';
 import { InjectedFault } from '../failover/fault.js';
-import { countLost, startLoad, type LoadReport } from '../failover/load-generator.js';
+import { emptyTally, nodeRouter, removeKeys, runPrefix, type KeyTally } from '../failover/drill-keys.js';
+import { countLost, DRILL_LOAD, loadKeys, startLoad, type LoadReport } from '../failover/load-generator.js';
+import { reportingProbe } from '../failover/progress.js';
 import type { FaultMode, Provider } from '../provision/provider.js';
 import type { ClusterRecord, NodeRecord } from '../state/records.js';
 import { waitUntil } from '../util/wait.js';
@@ -21,18 +23,21 @@ export interface SentinelDrillReport {
   readonly allAgreeMs: number | undefined;
   readonly rejoinedMs: number | undefined;
   readonly load: (Omit<LoadReport, 'acknowledgedIds'> & { lost: number }) | undefined;
+  /** The keys the drill wrote, removed or left in place. */
+  readonly keys: KeyTally;
   readonly status: SentinelStatus;
 }
 
 /**
  * Fault the master of a Sentinel group (stop, kill, freeze), record the Sentinels' events, verify the
  * new master, the replicas re-pointed and every Sentinel agreeing, bring the old master back and
- * verify Sentinel converts it into a replica of the new one. The faulted node always comes back.
+ * verify Sentinel converts it into a replica of the new one. The faulted node always comes back,
+ * and the keys the writer wrote are removed (unless `keepKeys`), also after an error or Ctrl-C.
  */
 export async function sentinelDrill(
   rec: ClusterRecord,
   provider: Provider,
-  o: { conns: AdminConnections; mode: FaultMode; load: boolean; signal?: AbortSignal | undefined; onEvent?: EventSink; onRecovered?: (n: NodeRecord) => Promise<void> },
+  o: { conns: AdminConnections; mode: FaultMode; load: boolean; keepKeys?: boolean; signal?: AbortSignal | undefined; onEvent?: EventSink; onRecovered?: (n: NodeRecord) => Promise<void> },
 ): Promise<SentinelDrillReport> {
   const onEvent = o.onEvent ?? noEvents;
   const sc = rec.sentinel!;
@@ -46,40 +51,62 @@ export async function sentinelDrill(
   const fault = new InjectedFault(provider, record, o.mode, addrKey(masterAddr), o.onRecovered);
   let t0 = performance.now();
   const events = await watchSentinelEvents(sentinels, sc.masterName, () => t0);
-  const prefix = `sdrill:${Date.now()}`;
-  const load = o.load ? startLoad({ seeds: [], sentinel: { sentinels, name: sc.masterName }, password: rec.password, prefix, maxWrites: 5_000_000, maxMs: sc.downAfterMs * 4 + 90_000, concurrency: 8 }) : undefined;
+  const prefix = runPrefix('sdrill');
+  const load = o.load ? startLoad({ seeds: [], sentinel: { sentinels, name: sc.masterName }, password: rec.password, prefix, ...DRILL_LOAD, maxMs: sc.downAfterMs * 4 + 90_000 }) : undefined;
+  if (load) {
+    onEvent({ type: 'note', message: `load: keys ${prefix}:<n>, at most ${DRILL_LOAD.maxWrites} at ${DRILL_LOAD.maxRatePerSec}/s; ${o.keepKeys ? 'left in place afterwards (--keep-keys)' : 'removed afterwards'}` });
+  }
   let allAgreeMs: number | undefined;
   let rejoinedMs: number | undefined;
   let newMaster: NodeAddress | undefined;
   let report: LoadReport | undefined;
+  let lost = 0;
+  let keys: KeyTally = emptyTally(prefix);
   try {
-    if (load) await new Promise((r) => setTimeout(r, 300));
+    if (load) {
+      // The fault must hit a writer in full flow, or there is nothing to measure.
+      await waitUntil('the load to get its first writes acknowledged', async () => (load.acknowledged() >= 100 ? { done: true, value: undefined } : { done: false, reason: `${load.acknowledged()} acknowledged` }), {
+        timeoutMs: 10_000,
+        intervalMs: 10,
+        signal: o.signal,
+        hint: 'The Sentinel-aware client could not write; run `rctl sentinel status`.',
+      });
+    }
     t0 = performance.now();
     await step(onEvent, `${o.mode} the master ${addrKey(masterAddr)}`, () => fault.inject());
     o.conns.drop(masterAddr);
-    await step(onEvent, 'wait for +switch-master', () =>
-      waitUntil(`a Sentinel to announce +switch-master away from ${addrKey(masterAddr)}`, async () => (switchedFrom(events, masterAddr) ? { done: true, value: undefined } : { done: false, reason: `events so far: ${[...events.first.keys()].join(' ') || 'none'}` }), {
-        timeoutMs: sc.downAfterMs * 3 + 60_000,
-        intervalMs: 10,
-        signal: o.signal,
-      }),
+    const switchStep = 'wait for +switch-master';
+    const switchBound = sc.downAfterMs * 3 + 60_000;
+    await step(onEvent, switchStep, () =>
+      waitUntil(
+        `a Sentinel to announce +switch-master away from ${addrKey(masterAddr)}`,
+        reportingProbe(
+          onEvent,
+          switchStep,
+          async () => (switchedFrom(events, masterAddr) ? { done: true, value: undefined } : { done: false, reason: `down-after ${sc.downAfterMs} ms; Sentinel events so far: ${[...events.first.keys()].join(' ') || 'none'}` }),
+          switchBound,
+        ),
+        { timeoutMs: switchBound, intervalMs: 10, signal: o.signal },
+      ),
     );
     newMaster = switchedFrom(events, masterAddr)!;
     const others = data.filter((n) => addrKey(n) !== addrKey(newMaster!) && addrKey(n) !== addrKey(masterAddr));
-    await step(onEvent, 'wait until every Sentinel names the new master and the replicas follow it', () => waitAgreed(o.conns, sentinels, sc.masterName, newMaster!, others, { timeoutMs: 60_000, signal: o.signal }));
+    await step(onEvent, 'wait until every Sentinel names the new master and the replicas follow it', () => waitAgreed(o.conns, sentinels, sc.masterName, newMaster!, others, { timeoutMs: 60_000, signal: o.signal, onEvent }));
     allAgreeMs = Math.round(performance.now() - t0);
     await step(onEvent, `bring ${addrKey(masterAddr)} back`, () => fault.recover());
+    // Sentinel notices a returning node on its 10 s INFO period, then sends it REPLICAOF.
     await step(onEvent, 'wait until Sentinel turns the old master into a replica of the new one', () =>
-      waitAgreed(o.conns, sentinels, sc.masterName, newMaster!, [masterAddr, ...others], { timeoutMs: 60_000, signal: o.signal }),
+      waitAgreed(o.conns, sentinels, sc.masterName, newMaster!, [masterAddr, ...others], { timeoutMs: 60_000, signal: o.signal, onEvent }),
     );
     rejoinedMs = Math.round(performance.now() - t0);
     report = await load?.stop();
+    lost = report ? await countLost([], prefix, report.acknowledgedIds, rec.password, { sentinels, name: sc.masterName }) : 0;
   } finally {
     await fault.ensureRecovered(onEvent);
     if (!report) report = await load?.stop();
     events.close();
+    if (report) keys = await cleanUp(o, prefix, loadKeys(prefix, report), sentinels, sc.masterName, sc.downAfterMs, onEvent);
   }
-  const lost = report ? await countLost([], prefix, report.acknowledgedIds, rec.password, { sentinels, name: sc.masterName }) : 0;
   const { acknowledgedIds: _ids, ...summary } = report ?? ({} as LoadReport);
   const status = await sentinelStatus(o.conns, sentinels, sc.masterName, { replicas: rec.replicasPerMaster, sentinels: sc.nodes.length });
   return {
@@ -91,6 +118,37 @@ export async function sentinelDrill(
     allAgreeMs,
     rejoinedMs,
     load: report ? { ...summary, lost } : undefined,
+    keys,
     status,
   };
+}
+
+/**
+ * Delete the writer's keys on whichever node the Sentinels name master now (asked anew on every
+ * retry: a failover may still be settling after an error), or with --keep-keys count them. Runs
+ * also after an error or Ctrl-C (so without the aborted signal), bounded.
+ */
+async function cleanUp(
+  o: { conns: AdminConnections; keepKeys?: boolean },
+  prefix: string,
+  keys: readonly string[],
+  sentinels: readonly NodeAddress[],
+  masterName: string,
+  downAfterMs: number,
+  onEvent: EventSink,
+): Promise<KeyTally> {
+  const locate = async (): Promise<NodeAddress> => {
+    const st = await sentinelStatus(o.conns, sentinels, masterName);
+    if (!st.master) throw new RctlError('UNREACHABLE', `The Sentinels do not agree on a master of "${masterName}" yet.`);
+    return st.master;
+  };
+  const what = o.keepKeys ? `count the drill's keys (${prefix}:*), leaving them in place (--keep-keys)` : `remove the drill's keys (${prefix}:*, ${keys.length} attempted writes)`;
+  const tally = await step(
+    onEvent,
+    what,
+    () => removeKeys(o.conns, prefix, keys, nodeRouter(locate), { keep: Boolean(o.keepKeys), bySlot: false, timeoutMs: Math.max(30_000, 2 * downAfterMs + 10_000) }),
+    (t) => `${t.written} written, ${t.removed} removed, ${t.kept} kept`,
+  );
+  if (tally.error) onEvent({ type: 'warning', message: `up to ${tally.kept} key(s) under ${prefix}: may remain: ${tally.error}` });
+  return tally;
 }

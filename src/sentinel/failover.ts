@@ -2,16 +2,25 @@ import { addrKey, type NodeAddress } from '../cluster/address.js';
 import type { AdminConnections } from '../cluster/connection.js';
 import { RctlError, messageOf } from '../errors.js';
 import { noEvents, step, type EventSink } from '../events.js';
+import { reportingProbe } from '../failover/progress.js';
 import { waitUntil } from '../util/wait.js';
 import { switchedFrom, watchSentinelEvents } from './events.js';
 import { readReplication } from './sentinel-conn.js';
 import { sentinelStatus } from './status.js';
 
 /** Bounded wait: every Sentinel names `master`, it reports role:master, and the given nodes follow it with links up. */
-export async function waitAgreed(conns: AdminConnections, sentinels: readonly NodeAddress[], masterName: string, master: NodeAddress, followers: readonly NodeAddress[], o: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<void> {
+export async function waitAgreed(
+  conns: AdminConnections,
+  sentinels: readonly NodeAddress[],
+  masterName: string,
+  master: NodeAddress,
+  followers: readonly NodeAddress[],
+  o: { timeoutMs: number; signal?: AbortSignal | undefined; onEvent?: EventSink },
+): Promise<void> {
+  const what = `every Sentinel to name ${addrKey(master)} and every replica to follow it`;
   await waitUntil(
-    `every Sentinel to name ${addrKey(master)} and every replica to follow it`,
-    async () => {
+    what,
+    reportingProbe(o.onEvent ?? noEvents, `waiting for ${what}`, async () => {
       const st = await sentinelStatus(conns, sentinels, masterName);
       if (!st.master || addrKey(st.master) !== addrKey(master)) return { done: false, reason: st.problems[0] ?? `Sentinels name ${st.master ? addrKey(st.master) : 'different masters'}` };
       for (const f of followers) {
@@ -20,7 +29,7 @@ export async function waitAgreed(conns: AdminConnections, sentinels: readonly No
         if (r.link !== 'up') return { done: false, reason: `${addrKey(f)} master_link_status:${r.link}` };
       }
       return { done: true, value: undefined };
-    },
+    }, o.timeoutMs),
     { timeoutMs: o.timeoutMs, intervalMs: 50, signal: o.signal },
   );
 }
@@ -88,7 +97,7 @@ export async function sentinelFailover(
       paused = false;
     });
     await step(onEvent, 'wait until every Sentinel and replica agree', () =>
-      waitAgreed(conns, sentinels, masterName, newMaster, dataNodes.filter((n) => addrKey(n) !== addrKey(newMaster)), { timeoutMs, signal: o.signal }),
+      waitAgreed(conns, sentinels, masterName, newMaster, dataNodes.filter((n) => addrKey(n) !== addrKey(newMaster)), { timeoutMs, signal: o.signal, onEvent }),
     );
     return { oldMaster, newMaster, switchMs, agreedMs: Math.round(performance.now() - t0) };
   } finally {

@@ -1,5 +1,5 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { RctlError } from '../errors.js';
+import { RctlError, usageError } from '../errors.js';
 import { clustersDir, recordPath } from './paths.js';
 
 export type ProviderKind = 'docker' | 'process';
@@ -46,11 +46,23 @@ export interface ClusterRecord {
   readonly nodes: readonly NodeRecord[];
   /** Sentinel groups: the monitored name, quorum and the Sentinels themselves. */
   readonly sentinel?: { readonly masterName: string; readonly quorum: number; readonly downAfterMs: number; readonly nodes: readonly NodeRecord[] };
+  /** The rctl process that runs `create` while status is "creating": tells a running create from an interrupted one. */
+  readonly createdBy?: { readonly pid: number; readonly host: string };
   /** A scale operation under way: re-running the same command continues it instead of starting another. */
   readonly pending?: { readonly kind: 'scale-out' | 'scale-in'; readonly plan: unknown; readonly startedAt: string };
 }
 
 export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+/** Names become container, volume and network names and DNS labels (RFC 1035: at most 63 characters). */
+export const NAME_MAX = 63;
+
+/** A cluster or group name rctl can use: it names containers, volumes and files under ~/.rctl. */
+export function assertValidName(name: string, flag = '--name'): void {
+  if (name.length > NAME_MAX) {
+    throw usageError(`${flag} "${name.slice(0, 20)}…" is ${name.length} characters long; names are at most ${NAME_MAX}.`, 'Choose a shorter name (it names containers, volumes and the network).');
+  }
+  if (!NAME_PATTERN.test(name)) throw usageError(`${flag} "${name}" is not a valid name.`, 'Use letters, digits, "-", "_" or "." (it names containers).');
+}
 
 export async function readRecord(name: string): Promise<ClusterRecord | undefined> {
   try {
@@ -80,6 +92,15 @@ export async function writeRecord(r: ClusterRecord): Promise<void> {
   const tmp = `${recordPath(r.name)}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(r, null, 2) + '\n', { mode: 0o600 });
   await rename(tmp, recordPath(r.name));
+}
+
+/**
+ * Keep the recorded master count in step after add-node / del-node (scale does it itself): `ls`
+ * shows it when the cluster does not answer. A record deleted meanwhile stays deleted.
+ */
+export async function recordMasters(name: string, masters: number): Promise<void> {
+  const r = await readRecord(name);
+  if (r && r.masters !== masters) await writeRecord({ ...r, masters });
 }
 
 export async function deleteRecord(name: string): Promise<void> {

@@ -37,7 +37,8 @@ export async function waitUntil<T>(name: string, probe: Probe<T>, opts: WaitOpti
       lastReason = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() >= deadline) {
-      throw new RctlError('TIMEOUT', `Gave up after ${(opts.timeoutMs / 1000).toFixed(1)} s waiting for ${name}: ${lastReason}.`, {
+      // Reasons are often sentences of their own (error messages): one full stop, not two.
+      throw new RctlError('TIMEOUT', `Gave up after ${(opts.timeoutMs / 1000).toFixed(1)} s waiting for ${name}: ${lastReason.replace(/\.$/, '')}.`, {
         hint: opts.hint ?? 'Run `rctl check` to see the cluster state.',
         details: { wait: name, timeoutMs: opts.timeoutMs, lastReason },
       });

@@ -1,11 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
-/** A bare cluster-enabled redis-server process (a node to add), killed by stop(). */
-export async function startBareNode(port: number, extra: string[] = []): Promise<{ port: number; id: string; proc: ChildProcess; stop: () => void }> {
+/** A bare cluster-enabled redis-server process (a node to add). */
+export interface BareNode {
+  readonly port: number;
+  readonly id: string;
+  readonly proc: ChildProcess;
+  /** SIGKILL; resolves once the process is gone (its port refuses connections) and its directory is removed. */
+  stop(): Promise<void>;
+}
+
+export async function startBareNode(port: number, extra: string[] = []): Promise<BareNode> {
   const dir = mkdtempSync(join(tmpdir(), 'rctl-bare-'));
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--dir', dir, '--save', '', '--appendonly', 'no', ...extra], { stdio: 'ignore' });
   for (let i = 0; i < 200; i++) {
@@ -15,12 +23,24 @@ export async function startBareNode(port: number, extra: string[] = []): Promise
       await r.connect();
       const id = String(await r.call('CLUSTER', 'MYID'));
       r.disconnect();
-      return { port, id, proc, stop: () => proc.kill('SIGKILL') };
+      const exited = new Promise<void>((res) => (proc.exitCode !== null || proc.signalCode !== null ? res() : proc.once('exit', () => res())));
+      return {
+        port,
+        id,
+        proc,
+        stop: async () => {
+          proc.kill('SIGKILL');
+          await exited;
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
     } catch {
       r.disconnect();
       await new Promise((res) => setTimeout(res, 25));
     }
   }
+  proc.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
   throw new Error(`redis-server on ${port} did not start`);
 }
 

@@ -41,7 +41,7 @@ export async function testCluster(o: { home: string; name: string; base: number;
       }
     },
     destroy: async () => {
-      bare?.stop();
+      await bare?.stop();
       await rctl(['destroy', '--name', o.name, '--yes'], { home: o.home });
     },
   };

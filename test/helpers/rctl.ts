@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../../bin/rctl', import.meta.url));
 
@@ -15,9 +15,15 @@ export interface RunResult {
   json: Record<string, unknown> | undefined;
 }
 
-/** An isolated rctl state directory for one test file. */
+/**
+ * An isolated rctl state directory, removed after the file (or the describe block) that created it:
+ * call it at module or describe level, not inside a test (a hook registered there never runs).
+ * Suites' own afterAll hooks (destroy) run before this one.
+ */
 export function tempHome(): string {
-  return mkdtempSync(join(tmpdir(), 'rctl-test-'));
+  const dir = mkdtempSync(join(tmpdir(), 'rctl-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** Run the real CLI as a user would (built dist, no TTY, CI=true). */

@@ -75,7 +75,7 @@ describe('bad input: environment (exit 5), nothing left behind', () => {
   it('missing image that cannot be pulled: names --image and setup', async () => {
     const r = await rctl(['create', '--name', 'noimg', '--provider', 'docker', '--image', 'rctl-test/absent:0', '--port-base', '7611'], { home });
     expectCleanError(r, 5, /Image rctl-test\/absent:0 is not present and could not be pulled/);
-    expect(r.stderr).toMatch(/--image.*RCTL_IMAGE.*npm run setup/);
+    expect(r.stderr).toMatch(/--image.*RCTL_IMAGE.*`rctl setup`/);
     expect(await dockerLeftovers('noimg')).toEqual([]);
     expect(nothingRecorded()).toEqual([]);
   });

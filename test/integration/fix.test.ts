@@ -111,8 +111,8 @@ describe('rctl fix', () => {
     const bare = await startBareNode(BASE + 5);
     await meet(BASE + 5, BASE);
     await waitHealthy(SEED, home);
-    bare.stop();
-    await new Promise((res) => setTimeout(res, 300));
+    // Down for good: the process is gone and its port refuses connections.
+    await bare.stop();
     // Something to repair (an open slot) while a node is down: fix must not guess.
     const a = new Redis({ port: BASE });
     const b = new Redis({ port: BASE + 1 });

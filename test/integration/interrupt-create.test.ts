@@ -2,15 +2,23 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, inject, it } from 'vitest';
-import { dockerLeftovers, tempHome } from '../helpers/rctl.js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { dockerLeftovers, rctl, tempHome } from '../helpers/rctl.js';
 
 const BIN = fileURLToPath(new URL('../../bin/rctl', import.meta.url));
+const home = tempHome();
+// Its own name and ports: no other file uses them, so a leftover elsewhere cannot make this fail (or the reverse).
+const NAME = 'itest-intc';
+const BASE = 8601;
 
 describe('Ctrl-C during create', () => {
+  // Nothing should be left; if the test failed half way, this removes what is.
+  afterAll(async () => {
+    await rctl(['destroy', '--name', NAME, '--yes'], { home });
+  });
+
   it('the first SIGINT stops, removes everything started, exits 130', async () => {
-    const home = tempHome();
-    const child = spawn(process.execPath, [BIN, 'create', '--name', 'itest-int', '--provider', 'docker', '--port-base', '7901'], {
+    const child = spawn(process.execPath, [BIN, 'create', '--name', NAME, '--provider', 'docker', '--port-base', String(BASE)], {
       env: { ...process.env, RCTL_HOME: home, RCTL_IMAGE: inject('image'), CI: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -27,7 +35,7 @@ describe('Ctrl-C during create', () => {
     expect(stderr).toContain('stopping at the next safe point');
     expect(stderr).toContain('removing what was started');
     expect(stderr).not.toMatch(/\n\s+at .*\(/);
-    expect(await dockerLeftovers('itest-int')).toEqual([]);
-    expect(existsSync(join(home, 'clusters', 'itest-int.json'))).toBe(false);
+    expect(await dockerLeftovers(NAME)).toEqual([]);
+    expect(existsSync(join(home, 'clusters', `${NAME}.json`))).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countLost, startLoad } from '../../src/failover/load-generator.js';
 import { testCluster, type TestCluster } from '../helpers/fixture.js';
+import { waitFor } from '../helpers/poll.js';
 import { rctl, redisCliCheckSettled, tempHome } from '../helpers/rctl.js';
 
 const home = tempHome();
@@ -20,9 +21,11 @@ describe('reshard 4096 slots to a new master under live traffic', () => {
 
   it('moves every slot asked for, loses no key, and the live client sees no error', async () => {
     const load = startLoad({ seeds, prefix: 'live', maxWrites: 2_000_000, maxMs: 120_000, concurrency: 8, readEvery: 4 });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor('the load to get writes acknowledged', () => load.acknowledged() >= 500);
     const r = await rctl(['reshard', '--name', NAME, '--from', 'all', '--to', `127.0.0.1:${BASE + 6}`, '--slots', '4096', '--yes', '--json'], { home });
-    await new Promise((res) => setTimeout(res, 300));
+    // Keep the traffic going until writes are acknowledged after the move too (through the new owner).
+    const atEnd = load.acknowledged();
+    await waitFor('writes acknowledged after the reshard', () => load.acknowledged() >= atEnd + 500);
     const report = await load.stop();
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json).toMatchObject({ applied: true, slotsMoved: 4096, interrupted: false, healthy: true });

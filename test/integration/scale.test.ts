@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countLost, startLoad } from '../../src/failover/load-generator.js';
 import { clusterNodes } from '../helpers/cluster.js';
 import { clusterClient, countBadKeys, writeKeys } from '../helpers/load.js';
+import { pollUntil } from '../helpers/poll.js';
 import { dockerLeftovers, rctl, redisCliCheckSettled, tempHome } from '../helpers/rctl.js';
 
 const home = tempHome();
@@ -89,9 +90,10 @@ describe('the manual scale-out / scale-in procedure as two commands, under live 
     expect(newReplica.masterId).toBe(newMaster.id);
     const r = new Redis({ port: BASE + 7 });
     await r.call('CLUSTER', 'FAILOVER');
-    for (let i = 0; i < 100 && !String(await r.call('ROLE')).startsWith('master'); i++) await new Promise((res) => setTimeout(res, 100));
+    expect(await pollUntil(async () => String(await r.call('ROLE')).split(',')[0], (role) => role === 'master', { timeoutMs: 10_000 })).toBe('master');
     r.disconnect();
-    for (let i = 0; i < 50 && (await rctl(['check', '--name', NAME], { home })).code !== 0; i++) await new Promise((res) => setTimeout(res, 200));
+    // The others learn the new roles by gossip; scale-in starts from a healthy cluster.
+    expect((await pollUntil(() => rctl(['check', '--name', NAME], { home }), (c) => c.code === 0, { timeoutMs: 10_000, intervalMs: 200 })).code).toBe(0);
 
     const inn = await rctl(['scale-in', '--name', NAME, '--yes', '--json'], { home });
     expect(inn.code, inn.stdout + inn.stderr).toBe(0);

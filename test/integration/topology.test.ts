@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterNodes, startBareNode } from '../helpers/cluster.js';
+import { pollUntil } from '../helpers/poll.js';
 import { dockerLeftovers, rctl, redisCliCheckSettled, tempHome } from '../helpers/rctl.js';
 
 const home = tempHome();
@@ -65,7 +66,7 @@ describe('add-node, replica attach, del-node', () => {
       expect(d.code, d.stdout + d.stderr).toBe(0);
       for (const port of [BASE, BASE + 1, BASE + 2]) expect(await clusterNodes(port)).not.toContain(bare.id);
     } finally {
-      bare.stop();
+      await bare.stop();
     }
   });
 
@@ -73,13 +74,13 @@ describe('add-node, replica attach, del-node', () => {
     const bare = await startBareNode(BASE + 21);
     const add = await rctl(['add-node', '--name', NAME, '--addr', `127.0.0.1:${BASE + 21}`], { home });
     expect(add.code, add.stderr).toBe(0);
-    bare.stop();
-    await new Promise((res) => setTimeout(res, 300));
+    // Down for good: the process is gone and its port refuses connections.
+    await bare.stop();
     const d = await rctl(['del-node', bare.id, '--name', NAME, '--yes'], { home });
     expect(d.code, d.stdout + d.stderr).toBe(0);
     for (const port of [BASE, BASE + 1, BASE + 2, BASE + 3]) expect(await clusterNodes(port)).not.toContain(bare.id);
-    for (let i = 0; i < 30 && (await rctl(['check', '--seed', SEED], { home })).code !== 0; i++) await new Promise((res) => setTimeout(res, 200));
-    expect((await rctl(['check', '--seed', SEED], { home })).code).toBe(0);
+    // The others drop it from their views by gossip (FORGET everywhere); check passes once they did.
+    expect((await pollUntil(() => rctl(['check', '--seed', SEED], { home }), (r) => r.code === 0, { timeoutMs: 6_000, intervalMs: 200 })).code).toBe(0);
   });
 
   describe('bad input: clear errors, nothing changed', () => {
@@ -142,7 +143,7 @@ describe('add-node, replica attach, del-node', () => {
         expect(full.code).toBe(6);
         expect(full.stderr).toMatch(/already holds 1 key/);
       } finally {
-        bare.stop();
+        await bare.stop();
       }
     });
   });

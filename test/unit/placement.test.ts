@@ -58,10 +58,14 @@ describe('planPlacement', () => {
   it('two machines, unequal: anti-affinity where possible, notes where not', () => {
     const ns: PlacementNode[] = [...nodes(5, 'big'), { key: 'other:1', machine: 'small' }];
     const p = planPlacement(ns, { masters: 3, replicasPerMaster: 1 });
-    expect(p.notes.length).toBeGreaterThan(0);
     const machineOf = new Map(ns.map((n) => [n.key, n.machine]));
+    // One master goes to the small machine; only its replica can live elsewhere (on big): exactly one
+    // replica is on another machine than its master, and each of the other two gets a note.
+    expect(p.masters.map((m) => machineOf.get(m.node)).sort()).toEqual(['big', 'big', 'small']);
     const crossMachine = p.replicas.filter((r) => machineOf.get(r.node) !== machineOf.get(r.master));
-    expect(crossMachine.length).toBeGreaterThanOrEqual(1);
+    expect(crossMachine.map((r) => machineOf.get(r.master))).toEqual(['small']);
+    expect(p.notes).toHaveLength(2);
+    for (const n of p.notes) expect(n).toMatch(/^replica \S+ shares machine big with its master \S+$/);
   });
 
   it('is deterministic', () => {

@@ -3,26 +3,27 @@ import { addNode } from '../../cluster/add-node.js';
 import { parseHostPort } from '../../cluster/address.js';
 import { waitUntilReady } from '../../cluster/ready.js';
 import { RctlError } from '../../errors.js';
+import { mastersOf } from '../../cluster/snapshot.js';
+import { recordMasters } from '../../state/records.js';
 import { providerFor } from '../../provision/select.js';
 import { recordedNodes } from '../../provision/recorded-nodes.js';
-import { outputOptions, targetOptions } from '../options.js';
+import { outputOptions } from '../options.js';
 import { runCommand } from '../run.js';
-import { openCluster, type TargetFlags } from '../target.js';
+import { changeTargetOptions, withExclusive, type LockFlags } from '../exclusive.js';
 import { infoTable, nodeRow, orderedNodes } from '../views/cluster-views.js';
 
-type AddFlags = TargetFlags & { addr?: string; replicaOf?: string; json?: boolean; yes?: boolean };
+type AddFlags = LockFlags & { addr?: string; replicaOf?: string; json?: boolean; yes?: boolean };
 
 export function registerAddNode(program: Command): void {
   outputOptions(
-    targetOptions(program.command('add-node').description('add an empty node as master or replica; without --addr, provision a new container/process'))
+    changeTargetOptions(program.command('add-node').description('add an empty node as master or replica; without --addr, provision a new container/process'))
       .option('--addr <host:port>', 'a running, empty, cluster-enabled node to add')
       .option('--replica-of <id|auto>', 'join as a replica of this master ("auto": fewest replicas, another machine preferred)'),
   ).action((flags: AddFlags) =>
     runCommand(flags, async (ctx) => {
-      const { conns, snapshot, target } = await openCluster(flags);
       let provisioned: Awaited<ReturnType<typeof recordedNodes>> | undefined;
       let index: number | undefined;
-      try {
+      return withExclusive(flags, ctx, 'add-node', async ({ conns, snapshot, target }) => {
         const ready = await waitUntilReady(conns, snapshot.seed, { what: 'adding a node', signal: ctx.signal });
         let addr = flags.addr ? parseHostPort(flags.addr, '--addr') : undefined;
         if (!addr) {
@@ -39,6 +40,7 @@ export function registerAddNode(program: Command): void {
         try {
           const res = await addNode(ready, addr, { conns, replicaOf: flags.replicaOf, signal: ctx.signal, onEvent: ctx.onEvent, machine: provisioned?.machine });
           const s = res.snapshot;
+          if (target.record) await recordMasters(target.record.name, mastersOf(s).length);
           return {
             data: { id: res.id, address: `${res.addr.host}:${res.addr.port}`, role: res.role, masterId: res.masterId ?? null, nodes: orderedNodes(s).map((n) => nodeRow(s, n)) },
             human: `${infoTable(s)}\n\nAdded ${res.addr.host}:${res.addr.port} (${res.id.slice(0, 8)}) as ${res.role === 'master' ? 'an empty master: give it slots with `rctl rebalance --use-empty-masters`' : `a replica of ${res.masterId?.slice(0, 8)}`}.`,
@@ -48,9 +50,7 @@ export function registerAddNode(program: Command): void {
           if (provisioned && index !== undefined) await provisioned.remove([index]).catch(() => undefined);
           throw err;
         }
-      } finally {
-        await conns.closeAll();
-      }
+      });
     }),
   );
 }

@@ -4,17 +4,19 @@ import { waitUntilReady } from '../../cluster/ready.js';
 import { assertFresh } from '../../reshard/apply-plan.js';
 import { outputOptions, targetOptions } from '../options.js';
 import { loadPlan, runPlan, type MoveFlags } from '../plan-flow.js';
+import { durationMs, positiveInt } from '../parse.js';
 import { runCommand } from '../run.js';
-import { openCluster, targetFlag, type TargetFlags } from '../target.js';
+import { lockOptions, withExclusive, type LockFlags } from '../exclusive.js';
+import { targetFlag } from '../target.js';
 
-type ApplyFlags = TargetFlags & Omit<MoveFlags, 'out'> & { json?: boolean; yes?: boolean };
+type ApplyFlags = LockFlags & Omit<MoveFlags, 'out'> & { json?: boolean; yes?: boolean };
 
 export function registerApply(program: Command): void {
   outputOptions(
-    targetOptions(program.command('apply').description('execute a saved plan; refused if the cluster changed since it was planned').argument('<plan.json>', 'plan file'))
+    lockOptions(targetOptions(program.command('apply').description('execute a saved plan; refused if the cluster changed since it was planned').argument('<plan.json>', 'plan file')))
       .option('--dry-run', 'show the plan and whether it still applies, change nothing')
-      .option('--pipeline <n>', 'keys per MIGRATE', '1000')
-      .option('--timeout <ms>', 'MIGRATE timeout', '60000')
+      .option('--pipeline <n>', 'keys per MIGRATE', positiveInt, 1000)
+      .option('--timeout <ms>', 'MIGRATE timeout in milliseconds', durationMs, 60_000)
       .option('--replace', 'overwrite keys that already exist on the target (BUSYKEY)'),
   ).action((file: string, flags: ApplyFlags) =>
     runCommand(flags, async (ctx) => {
@@ -22,15 +24,12 @@ export function registerApply(program: Command): void {
       // Without --seed/--name, the plan's own node addresses are the seeds.
       const cluster = typeof plan.intent['cluster'] === 'string' ? (plan.intent['cluster'] as string) : undefined;
       const firstAddr = Object.values(plan.nodes)[0];
-      const tflags: TargetFlags = flags.seed || flags.name ? flags : cluster ? { ...flags, name: cluster } : { ...flags, seed: firstAddr ? `${parseHostPort(firstAddr).host}:${parseHostPort(firstAddr).port}` : undefined };
-      const { conns, snapshot, target } = await openCluster(tflags);
-      try {
+      const tflags: LockFlags = flags.seed || flags.name ? flags : cluster ? { ...flags, name: cluster } : { ...flags, seed: firstAddr ? `${parseHostPort(firstAddr).host}:${parseHostPort(firstAddr).port}` : undefined };
+      return withExclusive(tflags, ctx, 'apply', async ({ conns, snapshot, target, lease }) => {
         assertFresh(plan, snapshot);
         const ready = await waitUntilReady(conns, snapshot.seed, { what: 'applying the plan', signal: ctx.signal });
-        return await runPlan(ctx, conns, ready, plan, flags, target.password, targetFlag(tflags));
-      } finally {
-        await conns.closeAll();
-      }
+        return await runPlan(ctx, conns, ready, plan, flags, target.password, targetFlag(tflags), lease);
+      }, { readOnly: Boolean(flags.dryRun) });
     }),
   );
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { createCluster, type CreateIntent } from '../../cluster/create.js';
+import { createCluster, validateCreateIntent, type CreateIntent } from '../../cluster/create.js';
 import { resolveImage, selectProvider } from '../../provision/select.js';
-import { oneOf, toInt } from '../parse.js';
+import { choiceOption, durationMs, intAtLeast, nonNegativeInt, oneOf, port, toInt } from '../parse.js';
 import { runCommand } from '../run.js';
 import { DEFAULT_NAME } from '../target.js';
 import { infoTable, nodeRow, orderedNodes } from '../views/cluster-views.js';
@@ -10,20 +10,24 @@ import { addrKey, parseHostPort } from '../../cluster/address.js';
 import { AdminConnections } from '../../cluster/connection.js';
 import { formCluster } from '../../cluster/form.js';
 import { usageError } from '../../errors.js';
+import { ALLOW_OPEN_FLAG, connectableHost, refuseOpenBind } from '../../provision/bind-address.js';
+import { resolvePassword } from '../password.js';
 import type { CommandContext, CommandOutput } from '../context.js';
 
 interface CreateFlags {
   name?: string;
-  masters?: string;
-  replicas?: string;
+  masters?: number;
+  replicas?: number;
   provider?: string;
   image?: string;
   network?: string;
-  portBase?: string;
-  nodeTimeout?: string;
+  portBase?: number;
+  nodeTimeout?: number;
   host?: string;
   announceIp?: string;
   password?: string;
+  passwordFile?: string;
+  allowOpen?: boolean;
   nodes?: string;
   json?: boolean;
   yes?: boolean;
@@ -34,16 +38,18 @@ export function registerCreate(program: Command): void {
     .command('create')
     .description('provision nodes (docker or process) and form a healthy cluster; or form one from existing empty nodes (--nodes)')
     .option('--name <name>', 'cluster name; containers are <name>-node-<i>', DEFAULT_NAME)
-    .option('--masters <n>', 'number of masters (at least 3)', '3')
-    .option('--replicas <n>', 'replicas per master', '1')
-    .option('--provider <docker|process>', 'docker (default when an engine answers) or process (redis-server from PATH)')
+    .option('--masters <n>', 'number of masters (at least 3)', intAtLeast(3), 3)
+    .option('--replicas <n>', 'replicas per master', nonNegativeInt, 1)
+    .addOption(choiceOption('--provider <provider>', 'docker (default when an engine answers) or process (redis-server from PATH)', ['docker', 'process']))
     .option('--image <image>', 'Redis image for docker (default: RCTL_IMAGE, ~/.rctl/config.json, or the pinned official tag)')
-    .option('--network <host|bridge>', 'docker networking', 'host')
-    .option('--port-base <port>', 'first client port; bus ports are port + 10000', '6381')
-    .option('--node-timeout <ms>', 'cluster-node-timeout', '5000')
+    .addOption(choiceOption('--network <mode>', 'docker networking', ['host', 'bridge'], 'host'))
+    .option('--port-base <port>', 'first client port; bus ports are port + 10000', port, 6381)
+    .option('--node-timeout <ms>', 'cluster-node-timeout in milliseconds', durationMs, 5000)
     .option('--host <addr>', 'address to bind and announce', '127.0.0.1')
     .option('--announce-ip <addr>', 'bridge mode: address clients outside Docker use (cluster-announce-ip)')
-    .option('--password <password>', 'set requirepass and masterauth on every node (or RCTL_PASSWORD)')
+    .option('--password <password>', 'set requirepass and masterauth on every node; visible to other local users in `ps`: prefer RCTL_PASSWORD or --password-file')
+    .option('--password-file <path>', 'read the password from the first line of this file')
+    .option(ALLOW_OPEN_FLAG, 'accept a --host other than loopback without a password (anyone on the network can connect)')
     .option('--nodes <host:port,...>', 'form a cluster from these running, empty nodes instead of provisioning')
     .option('--json', 'machine-readable output')
     .option('--yes', 'never prompt')
@@ -51,7 +57,7 @@ export function registerCreate(program: Command): void {
       runCommand(flags, async (ctx) => {
         const masters = toInt(flags.masters, '--masters');
         const replicas = toInt(flags.replicas, '--replicas');
-        const password = flags.password ?? (process.env['RCTL_PASSWORD'] || undefined);
+        const password = resolvePassword(flags);
         if (flags.nodes) return formExisting(flags.nodes, masters, replicas, password, ctx);
         const network = oneOf(flags.network, '--network', ['host', 'bridge'] as const, 'host') ?? 'host';
         const intent: CreateIntent = {
@@ -67,7 +73,9 @@ export function registerCreate(program: Command): void {
           image: flags.image,
         };
         const providerKind = oneOf(flags.provider, '--provider', ['docker', 'process'] as const);
-        const provider = await selectProvider(providerKind, flags.image);
+        validateCreateIntent(intent);
+        refuseOpenBind(intent.host, password, Boolean(flags.allowOpen));
+        const provider = await selectProvider(providerKind, flags.image, ctx.onEvent);
         ctx.setRepairHint(`Run \`rctl destroy --name ${intent.name} --yes\` to remove what create had started.`);
         const t0 = performance.now();
         const { record, form } = await createCluster({ ...intent, image: provider.kind === 'docker' ? resolveImage(flags.image) : undefined }, provider, {
@@ -87,7 +95,7 @@ export function registerCreate(program: Command): void {
             slotAgreementMs: form.slotAgreementMs,
             nodes: orderedNodes(s).map((n) => nodeRow(s, n)),
           },
-          human: `${infoTable(s)}\n\nCluster "${record.name}" is healthy (${record.provider}, ${ms(totalMs)} in all, agreement ${ms(form.agreementMs)}).\nTry: redis-cli -c -h ${record.nodes[0]?.host} -p ${record.nodes[0]?.port}${record.password ? ' -a <password>' : ''}   ·   rctl check --name ${record.name}`,
+          human: `${infoTable(s)}\n\nCluster "${record.name}" is healthy (${record.provider}, ${ms(totalMs)} in all, agreement ${ms(form.agreementMs)}).\nTry: redis-cli -c -h ${connectableHost(record.nodes[0]?.host ?? record.host)} -p ${record.nodes[0]?.port}${record.password ? ' --askpass' : ''}   ·   rctl check --name ${record.name}`,
         };
       }),
     );

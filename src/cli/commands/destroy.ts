@@ -6,6 +6,7 @@ import { LABEL_CLUSTER, containerName } from '../../provision/docker/labels.js';
 import { providerFor, resolveImage } from '../../provision/select.js';
 import { deleteRecord, readRecord } from '../../state/records.js';
 import { outputOptions } from '../options.js';
+import { declined } from '../declined.js';
 import { confirmOrRefuse } from '../prompt.js';
 import { runCommand } from '../run.js';
 import { DEFAULT_NAME } from '../target.js';
@@ -26,13 +27,22 @@ export function registerDestroy(program: Command): void {
           }
           throw new RctlError('UNKNOWN_CLUSTER', `rctl has no cluster named "${name}".`, { hint: 'See `rctl ls` for the clusters rctl created.' });
         }
+        // Before asking: a docker cluster with no engine answering fails here, clearly, not midway.
+        const provider = record ? await providerFor(record.provider, record.image) : undefined;
+        const halfCreated = record?.status === 'creating';
         const count = record?.nodes.length || labelled.length;
-        const what = record?.provider === 'process' ? `${count} redis-server process(es)` : `${count} container(s)`;
+        const what = halfCreated ? 'whatever the interrupted create had started' : record?.provider === 'process' ? `${count} redis-server process(es)` : `${count} container(s)`;
         const ok = await confirmOrRefuse(ctx, `Destroy cluster "${name}": remove ${what} and all their data?`, `Destroying cluster "${name}"`);
-        if (!ok) return { data: { destroyed: false }, human: 'Nothing removed.', exitCode: 1 };
-        if (record) await (await providerFor(record.provider, record.image)).purge(name, record.nodes);
+        if (!ok) return declined({ destroyed: false }, 'Nothing removed.');
+        const purged = provider && record ? await provider.purge(name, record.nodes) : 0;
         if (labelled.length > 0 && record?.provider !== 'docker') await new DockerProvider(docker, resolveImage()).purge(name);
         await deleteRecord(name);
+        if (halfCreated) {
+          return {
+            data: { destroyed: true, name, nodes: Math.max(purged, labelled.length), halfCreated: true },
+            human: `Destroyed cluster "${name}", which an interrupted create had left half-created (${Math.max(purged, labelled.length)} node(s) and their data removed).`,
+          };
+        }
         return { data: { destroyed: true, name, nodes: count }, human: `Destroyed cluster "${name}" (${what} and their data removed).` };
       }),
   );

@@ -10,15 +10,17 @@ import { restoreRoles } from '../../failover/roles.js';
 import { recordedAt } from '../../provision/recorded-nodes.js';
 import { providerFor } from '../../provision/select.js';
 import { readRecord, writeRecord } from '../../state/records.js';
-import { outputOptions, targetOptions } from '../options.js';
-import { oneOf } from '../parse.js';
+import { outputOptions, recordedTargetOptions, targetOptions } from '../options.js';
+import { choiceOption, oneOf } from '../parse.js';
 import { runCommand } from '../run.js';
 import { openCluster, targetFlag, type TargetFlags } from '../target.js';
 import { infoTable } from '../views/cluster-views.js';
+import { loadJson, withNulls } from '../views/drill-json.js';
+import { keysJson, keysLine } from '../views/keys-view.js';
 import { ms, table } from '../views/table.js';
 
 type FailoverFlags = TargetFlags & { force?: boolean; takeover?: boolean; json?: boolean; yes?: boolean };
-type DrillFlags = TargetFlags & { node?: string; mode?: string; load?: boolean; restore?: boolean; json?: boolean; yes?: boolean };
+type DrillFlags = TargetFlags & { node?: string; mode?: string; load?: boolean; keepKeys?: boolean; restore?: boolean; json?: boolean; yes?: boolean };
 
 export function registerFailover(program: Command): void {
   outputOptions(
@@ -33,10 +35,10 @@ export function registerFailover(program: Command): void {
       try {
         // A forced failover happens exactly when the cluster is not healthy; only the coordinated one waits for health.
         const s = mode === 'coordinated' ? await waitUntilReady(conns, snapshot.seed, { what: 'a failover', signal: ctx.signal }) : snapshot;
-        const res = await failover(s, ref, { conns, mode, probe: true, password: target.password, signal: ctx.signal, onEvent: ctx.onEvent });
+        const res = await failover(s, ref, { conns, mode, probe: true, password: target.password, signal: ctx.signal, onEvent: ctx.onEvent, target: targetFlag(flags) });
         return {
-          data: { newMaster: res.newMaster, oldMaster: res.oldMaster, mode, ms: res.ms, writeGapMs: res.probe?.maxGapMs ?? null, probeWrites: res.probe?.writes ?? null, probeFailures: res.probe?.failures ?? null },
-          human: `${infoTable(res.snapshot)}\n\n${res.newMaster.slice(0, 8)} is master (was ${res.oldMaster.slice(0, 8)}), ${mode} failover in ${ms(res.ms)}.${res.probe ? ` Writes to that shard paused for at most ${ms(res.probe.maxGapMs)} (${res.probe.writes} probe writes, ${res.probe.failures} failed).` : ''}`,
+          data: { newMaster: res.newMaster, oldMaster: res.oldMaster, mode, ms: res.ms, writeGapMs: res.probe?.maxGapMs ?? null, probeWrites: res.probe?.writes ?? null, probeFailures: res.probe?.failures ?? null, keys: res.keys ? keysJson(res.keys) : null },
+          human: `${infoTable(res.snapshot)}\n\n${res.newMaster.slice(0, 8)} is master (was ${res.oldMaster.slice(0, 8)}), ${mode} failover in ${ms(res.ms)}.${res.probe ? ` Writes to that shard paused for at most ${ms(res.probe.maxGapMs)} (${res.probe.writes} probe writes, ${res.probe.failures} failed)${res.keys?.error ? `; its key ${res.keys.prefix} may remain` : ', its key removed'}.` : ''}`,
         };
       } finally {
         await conns.closeAll();
@@ -46,10 +48,11 @@ export function registerFailover(program: Command): void {
 
   const drill = program.command('drill').description('rehearse failures on a cluster rctl created');
   outputOptions(
-    targetOptions(drill.command('failover').description('fault a master (stop, kill, pause), time the failover, bring it back, check, count lost writes'))
+    recordedTargetOptions(drill.command('failover').description('fault a master (stop, kill, pause), time the failover, bring it back, check, count lost writes'))
       .option('--node <id|random>', 'the master to fault', 'random')
-      .option('--mode <stop|kill|pause>', 'stop: SIGTERM/docker stop; kill: SIGKILL; pause: SIGSTOP/docker pause', 'kill')
-      .option('--load', 'run a bounded writer through a cluster client and count what is lost')
+      .addOption(choiceOption('--mode <mode>', 'stop: SIGTERM/docker stop; kill: SIGKILL; pause: SIGSTOP/docker pause', ['stop', 'kill', 'pause'], 'kill'))
+      .option('--load', 'run a bounded writer through a cluster client and count what is lost (its keys are removed afterwards)')
+      .option('--keep-keys', 'leave the keys the writer wrote in place (they share one per-run prefix)')
       .option('--restore', 'afterwards, hand the master role back to the faulted node'),
   ).action((flags: DrillFlags) =>
     runCommand(flags, async (ctx) => {
@@ -65,7 +68,7 @@ export function registerFailover(program: Command): void {
         const node = recordedAt(rec, master.addr);
         if (!node) throw new RctlError('REFUSED', `${addrKey(master.addr)} was not started by rctl, so rctl cannot fault it.`);
         ctx.setRepairHint(
-          `${addrKey(master.addr)} may still be ${mode === 'pause' ? 'frozen' : 'stopped'}: ${node.container ? `\`docker ${mode === 'pause' ? 'unpause' : 'start'} ${node.container}\`` : `${mode === 'pause' ? 'kill -CONT' : 'restart'} pid ${node.pid}`}, then \`rctl check ${targetFlag(flags)}\`.`,
+          `${addrKey(master.addr)} may still be ${mode === 'pause' ? 'frozen' : 'stopped'}: ${node.container ? `\`docker ${mode === 'pause' ? 'unpause' : 'start'} ${node.container}\`` : `${mode === 'pause' ? 'kill -CONT' : 'restart'} pid ${node.pid}`}, then \`rctl check ${targetFlag(flags)}\`.${flags.load ? ' Keys the drill wrote (rctl-drill:<run>:<n>, named in its first note) may remain.' : ''}`,
         );
         const report = await drillFailover(s, master, {
           conns,
@@ -74,6 +77,7 @@ export function registerFailover(program: Command): void {
           record: node,
           mode,
           load: Boolean(flags.load),
+          keepKeys: Boolean(flags.keepKeys),
           restore: Boolean(flags.restore),
           signal: ctx.signal,
           onEvent: ctx.onEvent,
@@ -91,7 +95,7 @@ export function registerFailover(program: Command): void {
   drill.commands.forEach((c) => c.exitOverride());
 
   const roles = program.command('roles').description('master roles');
-  outputOptions(targetOptions(roles.command('restore').description('return every shard\'s master role to the node rctl gave it'))).action((flags: TargetFlags & { json?: boolean; yes?: boolean }) =>
+  outputOptions(recordedTargetOptions(roles.command('restore').description('return every shard\'s master role to the node rctl gave it'))).action((flags: TargetFlags & { json?: boolean; yes?: boolean }) =>
     runCommand(flags, async (ctx) => {
       const { conns, snapshot, target } = await openCluster(flags);
       try {
@@ -99,7 +103,7 @@ export function registerFailover(program: Command): void {
         const intended = rec?.nodes.filter((n) => n.role === 'master').map((n) => ({ host: n.host, port: n.port })) ?? [];
         if (!rec || intended.length === 0) throw new RctlError('USAGE', 'rctl knows the original roles only of clusters it created.', { hint: 'Use `rctl failover <replica>` to move a master role by hand.' });
         const s = await waitUntilReady(conns, snapshot.seed, { what: 'restoring roles', signal: ctx.signal });
-        const res = await restoreRoles(s, intended, { conns, password: target.password, signal: ctx.signal, onEvent: ctx.onEvent });
+        const res = await restoreRoles(s, intended, { conns, password: target.password, signal: ctx.signal, onEvent: ctx.onEvent, target: targetFlag(flags) });
         return {
           data: { moved: res.moved, skipped: res.skipped },
           human: `${infoTable(res.snapshot)}\n\n${res.moved.length === 0 ? 'Every shard already has its original master.' : res.moved.map((m) => `${m.node} is master again (${ms(m.ms)})`).join('\n')}${res.skipped.length ? `\nskipped: ${res.skipped.join('; ')}` : ''}`,
@@ -113,7 +117,7 @@ export function registerFailover(program: Command): void {
 }
 
 function drillJson(r: DrillReport): Record<string, unknown> {
-  return { master: r.master, mode: r.mode, nodeTimeoutMs: r.nodeTimeoutMs, newMaster: r.newMaster ?? null, timeline: r.timeline, load: r.load ?? null, healthy: r.check.healthy, findings: r.check.findings };
+  return { master: r.master, mode: r.mode, nodeTimeoutMs: r.nodeTimeoutMs, newMaster: r.newMaster ?? null, timeline: withNulls(r.timeline), load: loadJson(r.load), keys: keysJson(r.keys), healthy: r.check.healthy, findings: r.check.findings };
 }
 
 function drillView(r: DrillReport): string {
@@ -147,6 +151,7 @@ function drillView(r: DrillReport): string {
     );
     const errs = Object.entries(r.load.errors);
     if (errs.length) lines.push(`client errors: ${errs.map(([m, n]) => `${n}× ${m}`).join('; ')}`);
+    lines.push(keysLine(r.keys));
   }
   lines.push(r.check.healthy ? 'Check after the drill: healthy.' : `Check after the drill: ${r.check.findings.filter((x) => x.severity === 'problem').map((x) => x.message).join(' ')}`);
   return lines.join('\n');

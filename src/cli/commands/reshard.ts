@@ -4,44 +4,46 @@ import { resolveNodeRef } from '../../cluster/node-ref.js';
 import { planReshard } from '../../reshard/plan-reshard.js';
 import { askMaster, askSlots, askSources } from '../ask.js';
 import { outputOptions, targetOptions } from '../options.js';
-import { toInt } from '../parse.js';
+import { durationMs, positiveInt } from '../parse.js';
 import { runPlan, type MoveFlags } from '../plan-flow.js';
+import { checkPlanOut } from '../plan-out.js';
 import { runCommand } from '../run.js';
-import { openCluster, targetFlag, type TargetFlags } from '../target.js';
+import { lockOptions, withExclusive, type LockFlags } from '../exclusive.js';
+import { targetFlag } from '../target.js';
 
 export function moveOptions(cmd: Command): Command {
   return cmd
     .option('--dry-run', 'show the plan, change nothing')
     .option('--out <file>', 'save the plan as JSON (apply it later with `rctl apply`)')
-    .option('--pipeline <n>', 'keys per MIGRATE', '1000')
-    .option('--timeout <ms>', 'MIGRATE timeout', '60000')
+    .option('--pipeline <n>', 'keys per MIGRATE', positiveInt, 1000)
+    .option('--timeout <ms>', 'MIGRATE timeout in milliseconds', durationMs, 60_000)
     .option('--replace', 'overwrite keys that already exist on the target (BUSYKEY)');
 }
 
-type ReshardFlags = TargetFlags & MoveFlags & { from?: string; to?: string; slots?: string; json?: boolean; yes?: boolean };
+type ReshardFlags = LockFlags & MoveFlags & { from?: string; to?: string; slots?: number; json?: boolean; yes?: boolean };
 
 export function registerReshard(program: Command): void {
   outputOptions(
     moveOptions(
-      targetOptions(program.command('reshard').description('move N slots to one master, planned, checked after every wave'))
+      lockOptions(targetOptions(program.command('reshard').description('move N slots to one master, planned, checked after every wave'))
         .option('--from <all|id,...>', 'source masters: "all" or ids / prefixes / host:port')
         .option('--to <id>', 'receiving master')
-        .option('--slots <n>', 'how many slots to move'),
+        .option('--slots <n>', 'how many slots to move', positiveInt)
+        .option('--allow-replica-migration', "let Redis turn a master left without slots into a replica of the receiver (default: it stays a master)"),
+      ),
     ),
   ).action((flags: ReshardFlags) =>
     runCommand(flags, async (ctx) => {
-      const { conns, snapshot, target } = await openCluster(flags);
-      try {
+      await checkPlanOut(ctx, flags.out);
+      return withExclusive(flags, ctx, 'reshard', async ({ conns, snapshot, target, lease }) => {
         const ready = await waitUntilReady(conns, snapshot.seed, { what: 'a reshard', signal: ctx.signal });
-        const slots = flags.slots !== undefined ? toInt(flags.slots, '--slots') : await askSlots(ctx, '--slots');
+        const slots = flags.slots ?? (await askSlots(ctx, '--slots'));
         const to = flags.to ?? (await askMaster(ctx, ready, '--to', 'Which master receives the slots?'));
         const toId = resolveNodeRef(ready, to, '--to').id;
         const from = flags.from !== undefined ? (flags.from.trim() === 'all' ? ('all' as const) : flags.from.split(',').filter(Boolean)) : await askSources(ctx, ready, toId);
         const plan = planReshard(ready, { from, to, slots });
-        return await runPlan(ctx, conns, ready, { ...plan, intent: { ...plan.intent, cluster: target.record?.name } }, flags, target.password, targetFlag(flags));
-      } finally {
-        await conns.closeAll();
-      }
+        return await runPlan(ctx, conns, ready, { ...plan, intent: { ...plan.intent, cluster: target.record?.name } }, flags, target.password, targetFlag(flags), lease);
+      }, { readOnly: Boolean(flags.dryRun) });
     }),
   );
 }

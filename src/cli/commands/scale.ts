@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { mastersOf } from '../../cluster/snapshot.js';
 import { describeStep, planScaleIn, planScaleOut, type ScalePlan } from '../../cluster/scale-plan.js';
 import { runScalePlan } from '../../cluster/scale-run.js';
@@ -8,29 +8,34 @@ import { providerFor } from '../../provision/select.js';
 import { recordedNodes } from '../../provision/recorded-nodes.js';
 import { readRecord, writeRecord, type ClusterRecord } from '../../state/records.js';
 import type { CommandContext, CommandOutput } from '../context.js';
-import { outputOptions, targetOptions } from '../options.js';
-import { toInt } from '../parse.js';
+import { outputOptions, recordedTargetOptions } from '../options.js';
+import { nonNegativeInt, positiveInt } from '../parse.js';
+import { declined } from '../declined.js';
 import { confirmOrRefuse } from '../prompt.js';
 import { runCommand } from '../run.js';
-import { openCluster, targetFlag, type TargetFlags } from '../target.js';
+import { changeTargetOptions, withExclusive, type LockFlags } from '../exclusive.js';
+import { targetFlag } from '../target.js';
 import { infoTable } from '../views/cluster-views.js';
 import { ms, table } from '../views/table.js';
 
-type ScaleFlags = TargetFlags & { masters?: string; replicas?: string; node?: string[]; to?: string; dryRun?: boolean; json?: boolean; yes?: boolean };
+type ScaleFlags = LockFlags & { masters?: number; replicas?: number; node?: string[]; to?: string; dryRun?: boolean; json?: boolean; yes?: boolean };
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function registerScale(program: Command): void {
   outputOptions(
-    targetOptions(program.command('scale-out').description('add shards: provision, add masters, rebalance, attach replicas, check between every step'))
-      .option('--masters <n>', 'masters to add', '1')
-      .option('--replicas <n>', 'replicas for each new master', '1')
+    // It starts nodes like create did, so it needs the cluster's record: --name, never --seed (hidden: refused with a reason).
+    recordedTargetOptions(program.command('scale-out').description('add shards: provision, add masters, rebalance, attach replicas, check between every step'))
+      .addOption(new Option('--seed <host:port>').hideHelp())
+      .option('--masters <n>', 'masters to add', positiveInt, 1)
+      .option('--replicas <n>', 'replicas for each new master', nonNegativeInt, 1)
+      .option('--break-lock', "take the cluster's lease even if another operation holds it (asks first; --yes confirms)")
       .option('--dry-run', 'show the steps, change nothing'),
   ).action((flags: ScaleFlags) => runCommand(flags, (ctx) => scale(ctx, flags, 'scale-out')));
 
   outputOptions(
-    targetOptions(program.command('scale-in').description('remove shards: replicas, drain slots, remove the master, delete containers, check between every step'))
-      .option('--masters <n>', 'shards to remove (default 1: the most recently added)')
+    changeTargetOptions(program.command('scale-in').description('remove shards: replicas, drain slots, remove the master, delete containers, check between every step'))
+      .option('--masters <n>', 'shards to remove (default 1: the most recently added)', positiveInt)
       .option('--node <id>', 'remove the shard of this node (repeatable); a replica names its master\'s shard', collect)
       .option('--to <id>', 'move all drained slots to this master (default: spread evenly)')
       .option('--dry-run', 'show the steps, change nothing'),
@@ -38,8 +43,12 @@ export function registerScale(program: Command): void {
 }
 
 async function scale(ctx: CommandContext, flags: ScaleFlags, kind: 'scale-out' | 'scale-in'): Promise<CommandOutput> {
-  const { conns, snapshot, target } = await openCluster(flags);
-  try {
+  if (kind === 'scale-out' && flags.seed) {
+    throw new RctlError('USAGE', 'scale-out starts new nodes, which rctl can only do for clusters it created: pass --name, not --seed.', {
+      hint: 'On other clusters, start empty nodes yourself and use `rctl add-node --addr host:port` (then `rctl rebalance --use-empty-masters`).',
+    });
+  }
+  return withExclusive(flags, ctx, kind, async ({ conns, snapshot, target, lease }) => {
     const rec = target.record;
     if (kind === 'scale-out' && !rec) {
       throw new RctlError('USAGE', 'scale-out starts new nodes, which rctl can only do for clusters it created.', {
@@ -51,8 +60,8 @@ async function scale(ctx: CommandContext, flags: ScaleFlags, kind: 'scale-out' |
     const continuing = rec?.pending?.kind === kind;
     let plan: ScalePlan;
     if (continuing) plan = rec!.pending!.plan as ScalePlan;
-    else if (kind === 'scale-out') plan = planScaleOut(rec!.nodes, rec!.portBase, { masters: toInt(flags.masters, '--masters', 1), replicas: toInt(flags.replicas, '--replicas', 1) });
-    else plan = planScaleIn(s, rec?.nodes, { masters: flags.masters !== undefined ? toInt(flags.masters, '--masters') : undefined, nodes: flags.node, to: flags.to });
+    else if (kind === 'scale-out') plan = planScaleOut(rec!.nodes, rec!.portBase, { masters: flags.masters ?? 1, replicas: flags.replicas ?? 1 });
+    else plan = planScaleIn(s, rec?.nodes, { masters: flags.masters, nodes: flags.node, to: flags.to });
 
     const provisioner = rec ? await recordedNodes(rec.name, await providerFor(rec.provider, rec.image), conns, ctx.onEvent, ctx.signal) : undefined;
     const addrOf = (i: number): string => (provisioner ? `${provisioner.addressOf(i).host}:${provisioner.addressOf(i).port}` : `#${i}`);
@@ -61,12 +70,12 @@ async function scale(ctx: CommandContext, flags: ScaleFlags, kind: 'scale-out' |
     if (flags.dryRun) return { data: { kind, dryRun: true, continuing, steps: stepsJson }, human: `${shown}\n(dry run: nothing changed)` };
     if (!ctx.json) process.stderr.write(`${shown}\n`);
     const ok = await confirmOrRefuse(ctx, `Run these ${plan.steps.length} steps?`, `${kind} (${plan.steps.length} steps)`);
-    if (!ok) return { data: { kind, applied: false }, human: 'Nothing changed.', exitCode: ExitCode.problems };
+    if (!ok) return declined({ kind, applied: false });
 
     if (rec && !continuing) await writeRecord({ ...(await readRecord(rec.name))!, pending: { kind, plan, startedAt: new Date().toISOString() } });
     ctx.setRepairHint(`Run \`rctl ${kind} ${targetFlag(flags)}\` again: it continues where it stopped. Then \`rctl check ${targetFlag(flags)}\`.`);
     const t0 = performance.now();
-    const res = await runScalePlan(plan, s, { conns, password: target.password, provisioner, signal: ctx.signal, onEvent: ctx.onEvent });
+    const res = await runScalePlan(plan, s, { conns, password: target.password, provisioner, signal: ctx.signal, onEvent: ctx.onEvent, lease });
     if (rec) {
       const latest = (await readRecord(rec.name)) as ClusterRecord;
       const { pending: _done, ...rest } = latest;
@@ -87,7 +96,5 @@ async function scale(ctx: CommandContext, flags: ScaleFlags, kind: 'scale-out' |
       human,
       exitCode: res.check.healthy ? ExitCode.ok : ExitCode.problems,
     };
-  } finally {
-    await conns.closeAll();
-  }
+  }, { readOnly: Boolean(flags.dryRun) });
 }

@@ -2,27 +2,34 @@ import type { Command } from 'commander';
 import { addrKey, parseHostPort, type NodeAddress } from '../../cluster/address.js';
 import { AdminConnections } from '../../cluster/connection.js';
 import { ExitCode, RctlError } from '../../errors.js';
+import { ALLOW_OPEN_FLAG, refuseOpenBind } from '../../provision/bind-address.js';
 import { providerFor, resolveImage, selectProvider } from '../../provision/select.js';
 import { createSentinelGroup } from '../../sentinel/create.js';
+import { discoverMasterName } from '../../sentinel/discover.js';
 import { sentinelDrill, type SentinelDrillReport } from '../../sentinel/drill.js';
 import { sentinelFailover } from '../../sentinel/failover.js';
 import { sentinelStatus, type SentinelStatus } from '../../sentinel/status.js';
 import { deleteRecord, readRecord, requireRecord, writeRecord, type ClusterRecord } from '../../state/records.js';
 import type { CommandContext, CommandOutput } from '../context.js';
-import { oneOf, toInt } from '../parse.js';
+import { choiceOption, durationMs, nonNegativeInt, oneOf, port, positiveInt, toInt } from '../parse.js';
+import { resolvePassword } from '../password.js';
+import { declined } from '../declined.js';
 import { confirmOrRefuse } from '../prompt.js';
 import { runCommand } from '../run.js';
+import { keysJson, keysLine } from '../views/keys-view.js';
+import { loadJson, withNulls } from '../views/drill-json.js';
 import { ms, table } from '../views/table.js';
 
 const DEFAULT = 'rctl-sentinel';
-type Common = { name?: string; sentinel?: string; masterName?: string; password?: string; json?: boolean; yes?: boolean };
+type Common = { name?: string; sentinel?: string; masterName?: string; password?: string; passwordFile?: string; json?: boolean; yes?: boolean };
 
 const common = (c: Command): Command =>
   c
     .option('--name <name>', `Sentinel group rctl created (default "${DEFAULT}")`)
     .option('--sentinel <host:port>', 'any Sentinel, also of a group rctl did not create')
-    .option('--master-name <name>', 'the monitored master name (default: the group\'s)')
-    .option('--password <password>', 'auth for the data nodes (or RCTL_PASSWORD)')
+    .option('--master-name <name>', 'the monitored master name (default: the group\'s; with --sentinel, the only master it monitors)')
+    .option('--password <password>', 'auth for the data nodes; visible to other local users in `ps`: prefer RCTL_PASSWORD or --password-file')
+    .option('--password-file <path>', 'read the password from the first line of this file')
     .option('--json', 'machine-readable output')
     .option('--yes', 'never prompt');
 
@@ -34,14 +41,39 @@ interface Target {
 }
 
 async function target(f: Common): Promise<Target> {
-  const password = f.password ?? (process.env['RCTL_PASSWORD'] || undefined);
+  const password = resolvePassword(f);
   if (f.sentinel) {
     const rec = f.name ? await readRecord(f.name) : undefined;
-    return { sentinels: [parseHostPort(f.sentinel, '--sentinel')], masterName: f.masterName ?? rec?.sentinel?.masterName ?? 'mymaster', record: rec, password: password ?? rec?.password };
+    const sentinels = [parseHostPort(f.sentinel, '--sentinel')];
+    const masterName = f.masterName ?? rec?.sentinel?.masterName ?? (await discover(sentinels, password ?? rec?.password));
+    return { sentinels, masterName, record: rec, password: password ?? rec?.password };
   }
   const rec = await requireRecord(f.name ?? DEFAULT);
   if (rec.kind !== 'sentinel' || !rec.sentinel) throw new RctlError('USAGE', `"${rec.name}" is a Redis Cluster, not a Sentinel group.`, { hint: 'Use the cluster commands (rctl check, rctl failover) for it.' });
   return { sentinels: rec.sentinel.nodes.map((n) => ({ host: n.host, port: n.port })), masterName: f.masterName ?? rec.sentinel.masterName, record: rec, password: password ?? rec.password };
+}
+
+/** Without --master-name: the one master the Sentinel monitors (several: a usage error listing them). */
+async function discover(sentinels: readonly NodeAddress[], password: string | undefined): Promise<string> {
+  const conns = new AdminConnections({ password });
+  try {
+    return await discoverMasterName(conns, sentinels);
+  } finally {
+    await conns.closeAll();
+  }
+}
+
+/** `sentinel status`, and `check` on a Sentinel group: each Sentinel's view and the verdict (exit 0/1). */
+export async function sentinelStatusOutput(f: Common, o: { replicas?: number | undefined } = {}): Promise<CommandOutput> {
+  const t = await target(f);
+  const conns = new AdminConnections({ password: t.password });
+  try {
+    const expect = t.record ? { replicas: t.record.replicasPerMaster, sentinels: t.record.sentinel?.nodes.length } : {};
+    const st = await sentinelStatus(conns, t.sentinels, t.masterName, o.replicas !== undefined ? { ...expect, replicas: o.replicas } : expect);
+    return { data: { kind: 'sentinel', masterName: t.masterName, ...statusJson(st) }, human: statusView(st), exitCode: st.healthy ? ExitCode.ok : ExitCode.problems };
+  } finally {
+    await conns.closeAll();
+  }
 }
 
 export function registerSentinel(program: Command): void {
@@ -51,24 +83,28 @@ export function registerSentinel(program: Command): void {
     .description('start a master, replicas and Sentinels; wait until every Sentinel sees a healthy master')
     .option('--name <name>', 'group name', DEFAULT)
     .option('--master-name <name>', 'name Sentinels monitor the master as', 'mymaster')
-    .option('--replicas <n>', 'replicas', '2')
-    .option('--sentinels <n>', 'Sentinels', '3')
-    .option('--quorum <n>', 'Sentinels that must agree the master is down', '2')
-    .option('--down-after <ms>', 'down-after-milliseconds', '5000')
-    .option('--failover-timeout <ms>', 'failover-timeout', '60000')
-    .option('--parallel-syncs <n>', 'parallel-syncs', '1')
-    .option('--port-base <port>', 'master port; replicas follow', '6379')
-    .option('--sentinel-port-base <port>', 'first Sentinel port', '26379')
-    .option('--provider <docker|process>', 'docker (default when an engine answers) or process')
+    .option('--replicas <n>', 'replicas', nonNegativeInt, 2)
+    .option('--sentinels <n>', 'Sentinels', positiveInt, 3)
+    .option('--quorum <n>', 'Sentinels that must agree the master is down', positiveInt, 2)
+    .option('--down-after <ms>', 'down-after-milliseconds', durationMs, 5000)
+    .option('--failover-timeout <ms>', 'failover-timeout in milliseconds', durationMs, 60_000)
+    .option('--parallel-syncs <n>', 'parallel-syncs', positiveInt, 1)
+    .option('--port-base <port>', 'master port; replicas follow', port, 6379)
+    .option('--sentinel-port-base <port>', 'first Sentinel port', port, 26379)
+    .addOption(choiceOption('--provider <provider>', 'docker (default when an engine answers) or process', ['docker', 'process']))
     .option('--image <image>', 'Redis image for docker')
-    .option('--network <host|bridge>', 'docker networking', 'host')
+    .addOption(choiceOption('--network <mode>', 'docker networking (Sentinel groups: host only for now)', ['host', 'bridge'], 'host'))
     .option('--host <addr>', 'address to bind and announce', '127.0.0.1')
-    .option('--password <password>', 'requirepass/masterauth on the data nodes, auth-pass for Sentinels')
+    .option('--password <password>', 'requirepass/masterauth on the data nodes, auth-pass for Sentinels; visible in `ps`: prefer RCTL_PASSWORD or --password-file')
+    .option('--password-file <path>', 'read the password from the first line of this file')
+    .option(ALLOW_OPEN_FLAG, 'accept a --host other than loopback without a password (anyone on the network can connect)')
     .option('--json', 'machine-readable output')
     .option('--yes', 'never prompt; also accept a quorum below a majority')
     .action((f: Record<string, string | boolean | undefined>) =>
       runCommand(f, async (ctx) => {
-        const provider = await selectProvider(oneOf(f['provider'] as string | undefined, '--provider', ['docker', 'process'] as const), f['image'] as string | undefined);
+        const password = resolvePassword({ password: f['password'] as string | undefined, passwordFile: f['passwordFile'] as string | undefined });
+        refuseOpenBind(String(f['host']), password, Boolean(f['allowOpen']));
+        const provider = await selectProvider(oneOf(f['provider'] as string | undefined, '--provider', ['docker', 'process'] as const), f['image'] as string | undefined, ctx.onEvent);
         const network = oneOf(f['network'] as string | undefined, '--network', ['host', 'bridge'] as const, 'host')!;
         if (network === 'bridge') throw new RctlError('USAGE', 'Sentinel groups run with --network host for now.', { hint: 'Drop --network bridge.' });
         const res = await createSentinelGroup(
@@ -84,7 +120,7 @@ export function registerSentinel(program: Command): void {
             portBase: toInt(f['portBase'] as string, '--port-base'),
             sentinelPortBase: toInt(f['sentinelPortBase'] as string, '--sentinel-port-base'),
             host: String(f['host']),
-            password: (f['password'] as string | undefined) ?? (process.env['RCTL_PASSWORD'] || undefined),
+            password,
           },
           provider,
           { network, image: provider.kind === 'docker' ? resolveImage(f['image'] as string | undefined) : undefined, allowWeakQuorum: Boolean(f['yes']), onEvent: ctx.onEvent, signal: ctx.signal },
@@ -93,18 +129,7 @@ export function registerSentinel(program: Command): void {
       }),
     );
 
-  common(s.command('status').description('each Sentinel\'s view and a verdict; exit 0 healthy, 1 problems')).action((f: Common) =>
-    runCommand(f, async () => {
-      const t = await target(f);
-      const conns = new AdminConnections({ password: t.password });
-      try {
-        const st = await sentinelStatus(conns, t.sentinels, t.masterName, t.record ? { replicas: t.record.replicasPerMaster, sentinels: t.record.sentinel?.nodes.length } : {});
-        return { data: statusJson(st), human: statusView(st), exitCode: st.healthy ? ExitCode.ok : ExitCode.problems };
-      } finally {
-        await conns.closeAll();
-      }
-    }),
-  );
+  common(s.command('status').description('each Sentinel\'s view and a verdict; exit 0 healthy, 1 problems')).action((f: Common) => runCommand(f, () => sentinelStatusOutput(f)));
 
   common(s.command('failover').description('SENTINEL FAILOVER; waits for +switch-master and for every Sentinel and replica to agree')).action((f: Common) =>
     runCommand(f, async (ctx) => {
@@ -124,9 +149,10 @@ export function registerSentinel(program: Command): void {
   );
 
   common(s.command('drill').description('fault the master (stop, kill, pause), record Sentinel events, bring it back, count lost writes'))
-    .option('--mode <stop|kill|pause>', 'how to fault the master', 'kill')
-    .option('--load', 'run a bounded writer through a Sentinel-aware client')
-    .action((f: Common & { mode?: string; load?: boolean }) =>
+    .addOption(choiceOption('--mode <mode>', 'how to fault the master', ['stop', 'kill', 'pause'], 'kill'))
+    .option('--load', 'run a bounded writer through a Sentinel-aware client (its keys are removed afterwards)')
+    .option('--keep-keys', 'leave the keys the writer wrote in place (they share one per-run prefix)')
+    .action((f: Common & { mode?: string; load?: boolean; keepKeys?: boolean }) =>
       runCommand(f, async (ctx) => {
         const t = await target(f);
         if (!t.record) throw new RctlError('USAGE', 'Drills stop, kill or freeze nodes, which rctl can only do for groups it created.', { hint: 'Use --name with a group from `rctl ls`.' });
@@ -138,6 +164,7 @@ export function registerSentinel(program: Command): void {
             conns,
             mode,
             load: Boolean(f.load),
+            keepKeys: Boolean(f.keepKeys),
             signal: ctx.signal,
             onEvent: ctx.onEvent,
             onRecovered: async (n) => {
@@ -145,7 +172,7 @@ export function registerSentinel(program: Command): void {
               if (latest) await writeRecord({ ...latest, nodes: latest.nodes.map((x) => (x.index === n.index ? n : x)) });
             },
           });
-          return { data: { ...report, status: statusJson(report.status) }, human: drillView(report), exitCode: report.status.healthy ? ExitCode.ok : ExitCode.problems };
+          return { data: withNulls({ ...report, load: loadJson(report.load), keys: keysJson(report.keys), status: statusJson(report.status) }), human: drillView(report), exitCode: report.status.healthy ? ExitCode.ok : ExitCode.problems };
         } finally {
           await conns.closeAll();
         }
@@ -165,7 +192,7 @@ async function destroy(ctx: CommandContext, name: string): Promise<CommandOutput
   const rec = await requireRecord(name);
   if (rec.kind !== 'sentinel') throw new RctlError('USAGE', `"${name}" is a Redis Cluster, not a Sentinel group.`, { hint: `Use \`rctl destroy --name ${name}\`.` });
   const ok = await confirmOrRefuse(ctx, `Destroy Sentinel group "${name}" and its data?`, `Destroying "${name}"`);
-  if (!ok) return { data: { destroyed: false }, human: 'Nothing removed.', exitCode: 1 };
+  if (!ok) return declined({ destroyed: false }, 'Nothing removed.');
   await (await providerFor(rec.provider, rec.image)).purge(name, [...rec.nodes, ...(rec.sentinel?.nodes ?? [])]);
   await deleteRecord(name);
   return { data: { destroyed: true, name }, human: `Destroyed Sentinel group "${name}".` };
@@ -176,7 +203,7 @@ function statusJson(st: SentinelStatus): Record<string, unknown> {
     healthy: st.healthy,
     master: st.master ? addrKey(st.master) : null,
     problems: st.problems,
-    sentinels: st.views.map((v) => ({ sentinel: addrKey(v.sentinel), master: addrKey(v.master), flags: v.flags, replicas: v.numReplicas, otherSentinels: v.numOtherSentinels, quorum: v.quorum, ckquorum: v.ckquorum, failoverEpoch: v.failoverEpoch ?? null })),
+    sentinels: st.views.map((v) => ({ sentinel: addrKey(v.sentinel), master: addrKey(v.master), flags: v.flags, replicas: v.numReplicas, otherSentinels: v.numOtherSentinels, quorum: v.quorum, ckquorum: v.ckquorum, ckquorumOk: /^OK/.test(v.ckquorum), failoverEpoch: v.failoverEpoch ?? null })),
     unreachable: st.unreachable,
   };
 }
@@ -195,6 +222,7 @@ function drillView(r: SentinelDrillReport): string {
   if (r.rejoinedMs !== undefined) rows.push(['old master back as a replica', ms(r.rejoinedMs)]);
   const lines = [`Drill: ${r.mode} of master ${r.master} (down-after ${r.downAfterMs} ms); new master ${r.newMaster ?? '?'}`, table(['after the fault', 'time'], rows)];
   if (r.load) lines.push(table(['writes', 'count'], [['attempted', r.load.attempted], ['acknowledged', r.load.acknowledged], ['failed (client saw an error)', r.load.failed], ['lost (acknowledged, not readable afterwards)', r.load.lost]]));
+  if (r.load) lines.push(keysLine(r.keys));
   lines.push(r.status.healthy ? 'Status after the drill: healthy.' : `Status after the drill: ${r.status.problems.join('; ')}`);
   return lines.join('\n');
 }

@@ -12,6 +12,8 @@ export function applyJson(r: ApplyResult): Record<string, unknown> {
     healthy: r.check.healthy,
     findings: r.check.findings,
     warnings: r.warnings,
+    settleMs: r.settleMs,
+    emptiedMasters: r.emptied,
     fingerprint: r.snapshot.fingerprint,
   };
 }

@@ -16,6 +16,7 @@ export function orderedNodes(s: Snapshot): NodeState[] {
   return out;
 }
 
+/** One node as --json shows it (docs/json.md, "node"): numbers and lists, no display strings. */
 export function nodeRow(s: Snapshot, n: NodeState): Record<string, unknown> {
   const master = n.self.masterId ? s.nodes.find((m) => m.id === n.self.masterId) : undefined;
   return {
@@ -23,8 +24,8 @@ export function nodeRow(s: Snapshot, n: NodeState): Record<string, unknown> {
     address: addrKey(n.addr),
     role: n.role,
     masterId: n.self.masterId ?? null,
-    master: master ? addrKey(master.addr) : n.self.masterId ? n.self.masterId.slice(0, 8) : null,
-    slots: formatRanges(n.self.slots),
+    masterAddress: master ? addrKey(master.addr) : null,
+    slots: n.self.slots.map((r) => ({ start: r.start, end: r.end })),
     slotCount: countSlots(n.self.slots),
     keys: n.keys,
     usedMemory: n.usedMemory,
@@ -39,12 +40,13 @@ export function nodeRow(s: Snapshot, n: NodeState): Record<string, unknown> {
 export function infoTable(s: Snapshot): string {
   const rows = orderedNodes(s).map((n) => {
     const r = nodeRow(s, n);
+    const master = r['masterAddress'] ?? n.self.masterId?.slice(0, 8);
     const open = [...n.self.migrating.map((m) => `${m.slot}→`), ...n.self.importing.map((m) => `${m.slot}←`)];
     return [
       n.id.slice(0, 8),
       String(r['address']),
       n.role + (n.self.flags.some((f) => f.startsWith('fail')) ? ` (${n.self.flags.filter((f) => f.startsWith('fail')).join(',')})` : ''),
-      String(r['master'] ?? '-'),
+      String(master ?? '-'),
       `${formatRanges(n.self.slots)}${open.length ? ` [${open.join(',')}]` : ''}`,
       countSlots(n.self.slots),
       n.keys,

@@ -1,4 +1,5 @@
 import { RctlError } from '../../errors.js';
+import { ERROR_SCHEMA } from '../schema.js';
 
 /** One sentence and a hint; no stack trace (RCTL_DEBUG=1 adds it for bug reports). */
 export function renderError(err: RctlError): string {
@@ -9,5 +10,5 @@ export function renderError(err: RctlError): string {
 }
 
 export function errorJson(err: RctlError): Record<string, unknown> {
-  return { ok: false, error: { code: err.code, message: err.message, hint: err.hint, exitCode: err.exitCode, ...(err.details ? { details: err.details } : {}) } };
+  return { ok: false, schema: ERROR_SCHEMA, error: { code: err.code, message: err.message, hint: err.hint, exitCode: err.exitCode, ...(err.details ? { details: err.details } : {}) } };
 }

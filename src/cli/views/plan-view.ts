@@ -30,7 +30,7 @@ export function planJson(p: Plan, keysPerSlot?: ReadonlyMap<number, number>): Re
     slots: planSlots(p),
     waves: p.waves.length,
     notes: p.notes,
-    moves: summarize(p, keysPerSlot).map((r) => ({ from: r.from, fromAddress: p.nodes[r.from], to: r.to, toAddress: p.nodes[r.to], slots: r.slots, ranges: formatRanges(r.ranges), keys: r.keys ?? null })),
+    moves: summarize(p, keysPerSlot).map((r) => ({ from: r.from, fromAddress: p.nodes[r.from], to: r.to, toAddress: p.nodes[r.to], slots: r.slots, ranges: r.ranges.map((x) => ({ start: x.start, end: x.end })), keys: r.keys ?? null })),
   };
 }
 
@@ -41,6 +41,11 @@ export function applyView(r: ApplyResult): string {
     r.keysAfter === r.keysBefore ? `Keys on all masters: ${r.keysBefore} before, ${r.keysAfter} after: none lost.` : `Keys on all masters: ${r.keysBefore} before, ${r.keysAfter} after (${r.keysAfter - r.keysBefore >= 0 ? '+' : ''}${r.keysAfter - r.keysBefore}; clients were writing meanwhile?).`,
   ];
   for (const w of r.warnings) lines.push(`warning: ${w}`);
+  for (const id of r.emptied) {
+    const n = r.snapshot.nodes.find((x) => x.id === id);
+    const where = n ? `${n.addr.host}:${n.addr.port}` : id.slice(0, 8);
+    lines.push(n?.role === 'replica' ? `${where} gave away its last slot and became a replica (--allow-replica-migration).` : `${where} holds no slot now and stays a master (remove it with \`rctl del-node ${id.slice(0, 8)}\`).`);
+  }
   const problems = r.check.findings.filter((f) => f.severity === 'problem');
   lines.push(problems.length === 0 ? 'Check after the move: healthy.' : `Check after the move: ${problems.length} problem(s):\n${problems.map((f) => `  - ${f.message}`).join('\n')}`);
   return lines.join('\n');

@@ -4,13 +4,15 @@ import type { EventSink } from '../../events.js';
 import type { NodeRecord } from '../../state/records.js';
 import { assertPortsFree } from '../ports.js';
 import type { FaultMode, NodeSpec, ProvisionRequest, ProvisionedNode, Provider } from '../provider.js';
-import { redisSettings, toArgs } from '../redis-args.js';
+import { redisSettings, splitSecrets, toArgs, toConfigFile } from '../redis-args.js';
 import { engineId, ensureImage, requireEngine, statusOf } from './engine.js';
 import { LABEL_CLUSTER, LABEL_KIND, containerName, labelsFor, networkName, volumeName } from './labels.js';
 import { containerLogTail } from './logs.js';
 import { tarOf } from './tar.js';
 
 const NODE_KIND = 'redis-node';
+/** In the node's volume: the settings kept off the command line (SECRET_SETTINGS), mode 0600. */
+const SECRETS_FILE = 'redis.conf';
 
 /**
  * Each node is a container `<cluster>-node-<i>` with its own labelled data volume, started from
@@ -51,7 +53,7 @@ export class DockerProvider implements Provider {
     onEvent({ type: 'note', message: `image ${this.image}` });
     const how = await ensureImage(this.docker, this.image);
     if (how === 'pulled') onEvent({ type: 'note', message: `pulled ${this.image}` });
-    await assertPortsFree(req.host, req.nodes);
+    await assertPortsFree(req.host, req.nodes, req.cluster);
   }
 
   async start(req: ProvisionRequest, _onEvent: EventSink): Promise<ProvisionedNode[]> {
@@ -93,10 +95,14 @@ export class DockerProvider implements Provider {
     created.push(record);
     const bridge = req.network === 'bridge';
     const exposed = { [`${n.port}/tcp`]: {}, [`${n.busPort}/tcp`]: {} };
+    // Arguments show in `docker inspect`, `docker ps --no-trunc` and the host's `ps`: passwords go
+    // into a file in the volume instead. redis-server reads a config file named as its first
+    // argument, then applies the `--name value` arguments after it.
+    const { secrets, open } = splitSecrets(req.sentinelConfig ? [] : (req.settings ?? ((x, d) => redisSettings(req, x, d)))(n, '/data'));
     const container = await this.docker.createContainer({
       name,
       Image: this.image,
-      Cmd: req.sentinelConfig ? ['redis-server', '/data/sentinel.conf', '--sentinel'] : ['redis-server', ...toArgs((req.settings ?? ((x, d) => redisSettings(req, x, d)))(n, '/data'))],
+      Cmd: req.sentinelConfig ? ['redis-server', '/data/sentinel.conf', '--sentinel'] : ['redis-server', `/data/${SECRETS_FILE}`, ...toArgs(open)],
       Labels: labelsFor(req.cluster, NODE_KIND, n.index),
       ...(bridge ? { ExposedPorts: exposed } : {}),
       HostConfig: {
@@ -112,8 +118,11 @@ export class DockerProvider implements Provider {
           : {}),
       },
     });
-    // Sentinel needs its config as a file it can rewrite: put it in the volume before starting.
-    if (req.sentinelConfig) await container.putArchive(tarOf('sentinel.conf', req.sentinelConfig(n, '/data')), { path: '/data' });
+    // Files go into the volume before the first start (the image has no shell to write them), so
+    // a restart (drills, `docker start`) reads the same ones. Sentinel needs its config as a file it
+    // can rewrite; it holds auth-pass, hence 0600 like the node's secrets file.
+    if (req.sentinelConfig) await container.putArchive(tarOf('sentinel.conf', req.sentinelConfig(n, '/data'), 0o600), { path: '/data' });
+    else await container.putArchive(tarOf(SECRETS_FILE, toConfigFile(secrets), 0o600), { path: '/data' });
     await container.start();
     if (!bridge) return record;
     // Clients on this machine reach a bridged node at its container address unless an announce

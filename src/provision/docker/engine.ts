@@ -26,12 +26,11 @@ export async function engineAnswers(docker: Docker, ms = 2000): Promise<boolean>
   }
 }
 
-export async function requireEngine(docker: Docker): Promise<void> {
-  if (!(await engineAnswers(docker))) {
-    throw new RctlError('NO_DOCKER', `No Docker engine answers at ${process.env['DOCKER_HOST'] ?? '/var/run/docker.sock'}.`, {
-      hint: 'Start Docker (`npm run setup` does), or use --provider process to run redis-server processes instead.',
-    });
-  }
+/** Where dockerode connects: DOCKER_HOST or the default socket. */
+export const dockerEndpoint = (): string => process.env['DOCKER_HOST'] || '/var/run/docker.sock';
+
+export async function requireEngine(docker: Docker, hint = 'Start Docker (`rctl setup` does), or use --provider process to run redis-server processes instead.'): Promise<void> {
+  if (!(await engineAnswers(docker))) throw new RctlError('NO_DOCKER', `No Docker engine answers at ${dockerEndpoint()}.`, { hint });
 }
 
 /** Docker's HTTP status of a failed call (404 missing, 409 conflict), if any. */
@@ -63,7 +62,7 @@ export async function ensureImage(docker: Docker, image: string, timeoutMs = 180
     return 'pulled';
   } catch (err) {
     throw new RctlError('IMAGE_MISSING', `Image ${image} is not present and could not be pulled (${firstLine(messageOf(err))}).`, {
-      hint: 'Pass --image (or set RCTL_IMAGE) to a local Redis image, or run `npm run setup`, which builds one when no registry is reachable.',
+      hint: 'Pass --image (or set RCTL_IMAGE) to a local Redis image, or run `rctl setup`, which builds one when no registry is reachable.',
     });
   }
 }

@@ -1,5 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdir, readdir, readFile, readlink, realpath, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { RctlError } from '../../errors.js';
@@ -24,12 +24,12 @@ export class ProcessProvider implements Provider {
     const v = spawnSync(this.binary, ['--version'], { encoding: 'utf8' });
     if (v.error || v.status !== 0) {
       throw new RctlError('NO_REDIS_SERVER', `${this.binary} was not found on PATH.`, {
-        hint: 'Install it (`npm run setup`, or apt-get install redis-server), or use --provider docker.',
+        hint: 'Install it (`rctl setup`, or apt-get install redis-server), or use --provider docker.',
       });
     }
     onEvent({ type: 'note', message: v.stdout.trim().split(' ').slice(0, 3).join(' ') });
     if (req.network === 'bridge') throw new RctlError('USAGE', '--network bridge needs the docker provider.', { hint: 'Drop --network or use --provider docker.' });
-    await assertPortsFree(req.host, req.nodes);
+    await assertPortsFree(req.host, req.nodes, req.cluster);
   }
 
   async start(req: ProvisionRequest): Promise<ProvisionedNode[]> {
@@ -53,7 +53,7 @@ export class ProcessProvider implements Provider {
           await writeFile(conf, toConfigFile(settings), { mode: 0o600 });
           args = [conf];
         }
-        const child = spawn(this.binary, args, { detached: true, stdio: 'ignore', cwd: dir });
+        const child = spawnPrivate(this.binary, args, dir);
         if (child.pid === undefined) throw new Error(`could not start ${this.binary}`);
         child.unref();
         const record: NodeRecord = { index: n.index, host: req.host, port: n.port, busPort: n.busPort, pid: child.pid, dir };
@@ -104,7 +104,7 @@ export class ProcessProvider implements Provider {
     if (!node.dir) throw new Error(`node ${node.index} has no directory to restart from`);
     const sentinel = node.dir.endsWith(`sentinel-${node.index}`);
     const args = sentinel ? [join(node.dir, 'sentinel.conf'), '--sentinel'] : [join(node.dir, 'redis.conf')];
-    const child = spawn(this.binary, args, { detached: true, stdio: 'ignore', cwd: node.dir });
+    const child = spawnPrivate(this.binary, args, node.dir);
     if (child.pid === undefined) throw new Error(`could not restart ${this.binary}`);
     child.unref();
     return { ...node, pid: child.pid };
@@ -112,11 +112,51 @@ export class ProcessProvider implements Provider {
 
   async purge(cluster: string, nodes: readonly NodeRecord[]): Promise<number> {
     await this.remove(cluster, nodes);
+    // A create killed between starting its processes and recording them leaves processes that only
+    // their pid files know of (each node writes one into its own directory).
+    const orphans = await unrecordedPids(join(clustersDir(), cluster), nodes);
+    await Promise.all(orphans.map(stopProcess));
     await rm(join(clustersDir(), cluster), { recursive: true, force: true });
-    return nodes.length;
+    return nodes.length + orphans.length;
   }
 }
 
+
+/** Pids in each `<dir>/<node>/redis.pid` of redis-servers running in that node directory and not among `nodes`. */
+async function unrecordedPids(dir: string, nodes: readonly NodeRecord[]): Promise<number[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const known = new Set(nodes.map((n) => n.pid));
+  const out: number[] = [];
+  for (const e of entries) {
+    const pid = Number((await readFile(join(dir, e, 'redis.pid'), 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(pid) || pid <= 0 || known.has(pid)) continue;
+    // The pid may have been reused: it must be a redis-server whose working directory is this node's.
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => undefined);
+    if (cwd !== undefined && cwd === (await realpath(join(dir, e)).catch(() => '')) && (await isRedisProcess(pid))) out.push(pid);
+  }
+  return out;
+}
+
+/**
+ * Start redis-server detached, its config named by path (never a password in its arguments), with
+ * umask 077: the files it creates itself stay private to the owner. Sentinel rewrites sentinel.conf,
+ * which holds auth-pass, at startup and on every state change, as a new file of mode 0644 & ~umask
+ * (Redis 7.0 rewriteConfigOverwriteFile); AOF, RDB, nodes.conf and the log hold data. The child
+ * inherits the umask at fork; rctl's own umask is put back at once.
+ */
+function spawnPrivate(binary: string, args: string[], cwd: string): ChildProcess {
+  const previous = process.umask(0o077);
+  try {
+    return spawn(binary, args, { detached: true, stdio: 'ignore', cwd });
+  } finally {
+    process.umask(previous);
+  }
+}
 
 /** Only signal a pid that still is a redis-server (pids get reused). */
 async function isRedisProcess(pid: number): Promise<boolean> {

@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { acquireLease, breakLease, describeHolder, noLease, type Lease } from '../cluster/lease.js';
+import { takeSnapshot } from '../cluster/snapshot.js';
+import { RctlError } from '../errors.js';
+import type { CommandContext } from './context.js';
+import { confirmOrRefuse } from './prompt.js';
+import { targetOptions } from './options.js';
+import { openCluster, type OpenCluster, type TargetFlags } from './target.js';
+
+/** --break-lock: offered by every command that changes a cluster. */
+export function lockOptions(cmd: Command): Command {
+  return cmd.option('--break-lock', "take the cluster's lease even if another operation holds it (asks first; --yes confirms)");
+}
+
+export type LockFlags = TargetFlags & { breakLock?: boolean };
+
+export interface ExclusiveCluster extends OpenCluster {
+  readonly lease: Lease;
+}
+
+/**
+ * Open the cluster and take its lease for `op`, run `fn`, then give the lease back and close every
+ * connection, whatever happens. The snapshot handed to `fn` is read after the lease was taken, so
+ * nothing another operation did before it finished is missed.
+ */
+export async function withExclusive<T>(
+  flags: LockFlags,
+  ctx: CommandContext,
+  op: string,
+  fn: (c: ExclusiveCluster) => Promise<T>,
+  o: { allowUnserved?: boolean; readOnly?: boolean } = {},
+): Promise<T> {
+  const open = await openCluster(flags);
+  let lease: Lease | undefined;
+  try {
+    // A dry run changes nothing, and read-only commands never take the lease.
+    lease = o.readOnly ? noLease() : await takeLease(open, flags, ctx, op, o.allowUnserved ?? false);
+    const snapshot = await takeSnapshot(open.conns, open.snapshot.seed);
+    return await fn({ ...open, snapshot, lease });
+  } finally {
+    await lease?.release();
+    await open.conns.closeAll();
+  }
+}
+
+async function takeLease(open: OpenCluster, flags: LockFlags, ctx: CommandContext, op: string, allowUnserved: boolean): Promise<Lease> {
+  const acquire = (): Promise<Lease> => acquireLease(open.conns, open.snapshot, { op, onEvent: ctx.onEvent, allowUnserved });
+  try {
+    return await acquire();
+  } catch (err) {
+    if (!(err instanceof RctlError) || err.code !== 'LOCKED' || !flags.breakLock) throw err;
+    const ok = await confirmOrRefuse(ctx, `${err.message} Break its lease and go ahead?`, 'Breaking the lease of another operation');
+    if (!ok) throw err;
+    const broken = await breakLease(open.conns, open.snapshot);
+    if (broken) ctx.onEvent({ type: 'warning', message: `Broke the lease of ${describeHolder(broken)}.` });
+    return acquire();
+  }
+}
+
+/** targetOptions plus --break-lock: the options of every command that changes a cluster. */
+export const changeTargetOptions = (cmd: Command): Command => lockOptions(targetOptions(cmd));
