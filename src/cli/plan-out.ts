@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { usageError } from '../errors.js';
+import { RctlError, usageError } from '../errors.js';
 import type { CommandContext } from './context.js';
 import { canPrompt } from './prompt.js';
 
@@ -24,5 +24,5 @@ export async function checkPlanOut(ctx: CommandContext, file: string | undefined
   if (!canPrompt(ctx)) throw usageError(`--out ${file} already exists.`, 'Pass --yes to overwrite it (no prompt is shown without a terminal), or choose another file.');
   // Loaded on demand, like every prompt.
   const { confirm } = await import('@inquirer/prompts');
-  if (!(await confirm({ message: `${file} exists. Overwrite it?`, default: false }))) throw usageError(`--out ${file} already exists; it was left as it is.`, 'Choose another file.');
+  if (!(await confirm({ message: `${file} exists. Overwrite it?`, default: false }))) throw new RctlError('DECLINED', `--out ${file} already exists; it was left as it is and nothing was planned.`, { hint: 'Choose another file, or confirm the overwrite.' });
 }

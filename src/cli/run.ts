@@ -25,7 +25,10 @@ export async function runCommand(flags: GlobalFlags, handler: (ctx: CommandConte
       return;
     }
     endProgressLine();
-    process.stderr.write(`rctl: exiting now. ${repairHint ?? 'Run `rctl check` to see the cluster state.'}\n`);
+    const hint = repairHint ?? 'Run `rctl check` to see the cluster state.';
+    // --json: a document even now (stdout writes to pipes and files are synchronous on Linux).
+    if (flags.json) process.stdout.write(JSON.stringify(errorJson(new RctlError('INTERRUPTED', 'Interrupted twice: rctl exited at once.', { hint })), null, 2) + '\n');
+    process.stderr.write(`rctl: exiting now. ${hint}\n`);
     process.exit(ExitCode.interrupted);
   };
   process.on('SIGINT', onSigint);

@@ -41,10 +41,12 @@ export function usageErrorFromCommander(err: CommanderError, cmd: Command): Rctl
     case 'commander.invalidArgument':
       // Option values: "option '<flags>' argument '<value>' is invalid. <why>", the why from
       // .choices() ("Allowed choices are a, b.") or from a parser of parse.ts ("must be ..., got ...").
-      if ((m = /^option '(.*?)' argument '(.*)' is invalid\. (.*)$/s.exec(first))) {
+      if ((m = /^option '(.*?)' argument '(.*)' is invalid\. (.*)$/s.exec([first, ...rest].join('\n')))) {
         const flag = longFlag(m[1]!);
-        const allowed = /^Allowed choices are (.*)\.$/.exec(m[3]!)?.[1];
-        return usage(allowed ? `${flag} must be one of ${allowed}, got "${m[2]}".` : `${flag} ${sentenceEnd(m[3]!)}`);
+        const [why = '', own] = m[3]!.split('\nhint: ');
+        const allowed = /^Allowed choices are (.*)\.$/.exec(why)?.[1];
+        const sentence = allowed ? `${flag} must be one of ${allowed}, got "${m[2]}".` : `${flag} ${sentenceEnd(why)}`;
+        return own ? new RctlError('USAGE', sentence, { hint: `${sentenceEnd(own)} ${help}` }) : usage(sentence);
       }
       break;
   }

@@ -57,6 +57,10 @@ export function sentinelClient(sentinels: readonly NodeAddress[], name: string, 
     maxRetriesPerRequest: 3,
     sentinelRetryStrategy: (times: number) => Math.min(100 * times, 1000),
     retryStrategy: (times: number) => Math.min(50 * times, 500),
+    // After a failover the connection may still be open to the old master, now a replica: every write
+    // gets READONLY and nothing makes the client ask the Sentinels again. Reconnecting (which asks them
+    // for the master) and resending the write is what ioredis recommends for failovers (2 = resend).
+    reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
   });
 }
 

@@ -53,6 +53,9 @@ describe('chaos: failovers on a real cluster under load', () => {
     expect(d.keys.written - survived).toBeGreaterThanOrEqual(0);
     expect(d.keys.written - survived).toBeLessThanOrEqual(d.load.failed);
     expect(d.keys).toMatchObject({ removed: d.keys.written, kept: 0 });
+    // A stopped master (SIGTERM) shuts down gracefully: since Redis 7.0 it pauses writes and waits
+    // (shutdown-timeout, 10 s) for its replicas to catch up before exiting, so nothing acknowledged is lost.
+    if (mode === 'stop') expect(d.load.lost).toBe(0);
     const all = await nodes();
     expect(all.filter((n) => n.role === 'master')).toHaveLength(3);
     expect(all.find((n) => n.id === d.newMaster)?.role).toBe('master');

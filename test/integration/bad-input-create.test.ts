@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { ExitCode } from '../../src/errors.js';
 import { dockerLeftovers, rctl, tempHome, type RunResult } from '../helpers/rctl.js';
 
 // Ports 8201-8299 (bus +10000), cluster names h1-*: this file's share of the machine.
@@ -213,8 +214,9 @@ describe('one cluster, many flags (process provider)', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(out).toContain(`${file} exists. Overwrite it?`);
-    expect(code, out).toBe(2);
-    expect(out).toContain('it was left as it is');
+    // Answering "no" is a decision, not bad input: the exit code of a declined confirmation.
+    expect(code, out).toBe(ExitCode.declined);
+    expect(out).toContain(`rctl: --out ${file} already exists; it was left as it is`);
     expect(readFileSync(file, 'utf8')).toBe('keep me');
   });
 });

@@ -114,6 +114,12 @@ describe("commander's parser errors become one-sentence usage errors (exit 2)", 
     expect(e.message).toBe('rctl create has no option --replica.');
     expect(e.hint).toBe('Did you mean --replicas? `rctl create --help` lists its options.');
   });
+  it("a parser's own hint comes first", async () => {
+    const e = await usageOf(['create', '--masters', '2']);
+    expect(e.message).toBe('--masters must be an integer of at least 3, got 2.');
+    expect(e.hint).toBe('Redis Cluster needs 3 masters to agree on failures. `rctl create --help` lists its options.');
+    expect((await usageOf(['apply', 'p.json', '--timeout', '60s'])).hint).toBe('Durations are plain milliseconds: 60000 for a minute. `rctl apply --help` lists its options.');
+  });
   it('names the subcommand in the hint', async () => {
     expect((await usageOf(['sentinel', 'create', '--quorum', '0'])).hint).toBe('`rctl sentinel create --help` lists its options.');
   });

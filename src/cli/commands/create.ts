@@ -38,7 +38,7 @@ export function registerCreate(program: Command): void {
     .command('create')
     .description('provision nodes (docker or process) and form a healthy cluster; or form one from existing empty nodes (--nodes)')
     .option('--name <name>', 'cluster name; containers are <name>-node-<i>', DEFAULT_NAME)
-    .option('--masters <n>', 'number of masters (at least 3)', intAtLeast(3), 3)
+    .option('--masters <n>', 'number of masters (at least 3)', intAtLeast(3, 'Redis Cluster needs 3 masters to agree on failures.'), 3)
     .option('--replicas <n>', 'replicas per master', nonNegativeInt, 1)
     .addOption(choiceOption('--provider <provider>', 'docker (default when an engine answers) or process (redis-server from PATH)', ['docker', 'process']))
     .option('--image <image>', 'Redis image for docker (default: RCTL_IMAGE, ~/.rctl/config.json, or the pinned official tag)')
