@@ -28,13 +28,13 @@ export async function withExclusive<T>(
   ctx: CommandContext,
   op: string,
   fn: (c: ExclusiveCluster) => Promise<T>,
-  o: { allowUnserved?: boolean; readOnly?: boolean } = {},
+  o: { allowUnserved?: boolean; readOnly?: boolean; ttlMs?: number } = {},
 ): Promise<T> {
   const open = await openCluster(flags);
   let lease: Lease | undefined;
   try {
     // A dry run changes nothing, and read-only commands never take the lease.
-    lease = o.readOnly ? noLease() : await takeLease(open, flags, ctx, op, o.allowUnserved ?? false);
+    lease = o.readOnly ? noLease() : await takeLease(open, flags, ctx, op, o.allowUnserved ?? false, o.ttlMs);
     const snapshot = await takeSnapshot(open.conns, open.snapshot.seed);
     return await fn({ ...open, snapshot, lease });
   } finally {
@@ -43,8 +43,8 @@ export async function withExclusive<T>(
   }
 }
 
-async function takeLease(open: OpenCluster, flags: LockFlags, ctx: CommandContext, op: string, allowUnserved: boolean): Promise<Lease> {
-  const acquire = (): Promise<Lease> => acquireLease(open.conns, open.snapshot, { op, onEvent: ctx.onEvent, allowUnserved });
+async function takeLease(open: OpenCluster, flags: LockFlags, ctx: CommandContext, op: string, allowUnserved: boolean, ttlMs: number | undefined): Promise<Lease> {
+  const acquire = (): Promise<Lease> => acquireLease(open.conns, open.snapshot, { op, onEvent: ctx.onEvent, allowUnserved, ...(ttlMs ? { ttlMs } : {}) });
   try {
     return await acquire();
   } catch (err) {

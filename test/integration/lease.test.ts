@@ -134,6 +134,43 @@ describe('the cluster lease: operations that change a cluster exclude each other
     expect(await keysOnMasters()).toBe(KEYS);
   });
 
+  it('every command that changes the cluster refuses while another holds the lease; read-only ones run', async () => {
+    const c = clusterClient(seeds);
+    const held = JSON.stringify({ v: 1, token: 'beef', op: 'scale-in', user: 'ops', host: 'desk', pid: 7, since: new Date().toISOString() });
+    await c.set('{rctl}:lease', held, 'PX', 120_000);
+    const fingerprintBefore = (await rctl(['check', '--seed', SEED, '--json'], { home })).json?.['fingerprint'];
+    const byName = ['--name', NAME];
+    const bySeed = ['--seed', SEED];
+    const changing: string[][] = [
+      ['reshard', ...bySeed, '--from', 'all', '--to', at(0), '--slots', '1', '--yes'],
+      ['rebalance', ...bySeed, '--yes'],
+      ['fix', ...bySeed, '--yes'],
+      ['add-node', ...bySeed, '--addr', '127.0.0.1:8099'],
+      ['del-node', ...bySeed, at(3), '--yes'],
+      ['replica', 'attach', ...bySeed, at(3), '--master', at(0)],
+      ['scale-out', ...byName, '--yes'],
+      ['scale-in', ...byName, '--yes'],
+      ['failover', ...bySeed, at(1)],
+      ['drill', 'failover', ...byName, '--yes'],
+      ['roles', 'restore', ...byName, '--yes'],
+    ];
+    for (const args of changing) {
+      const r = await rctl([...args, '--json'], { home });
+      expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(11);
+      expect((r.json?.['error'] as { message: string }).message).toMatch(/`rctl scale-in` by ops@desk \(pid 7\)/);
+    }
+    for (const args of [['check', ...bySeed], ['info', ...bySeed], ['ls'], ['slot', 'foo', ...bySeed]]) {
+      const r = await rctl([...args, '--json'], { home });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    const check = await rctl(['check', '--seed', SEED, '--json'], { home });
+    expect(check.json?.['lease']).toMatchObject({ op: 'scale-in', user: 'ops', host: 'desk', pid: 7 });
+    expect(check.json?.['fingerprint']).toBe(fingerprintBefore);
+    expect(await c.get('{rctl}:lease')).toBe(held);
+    await c.del('{rctl}:lease');
+    c.disconnect();
+  });
+
   it('a lease whose holder died expires by itself', async () => {
     const c = clusterClient(seeds);
     await c.set('{rctl}:lease', JSON.stringify({ v: 1, token: 'cafe', op: 'fix', user: 'ci', host: 'h', pid: 1, since: new Date().toISOString() }), 'PX', 1500);

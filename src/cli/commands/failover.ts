@@ -10,29 +10,30 @@ import { restoreRoles } from '../../failover/roles.js';
 import { recordedAt } from '../../provision/recorded-nodes.js';
 import { providerFor } from '../../provision/select.js';
 import { readRecord, writeRecord } from '../../state/records.js';
-import { outputOptions, recordedTargetOptions, targetOptions } from '../options.js';
+import { outputOptions, recordedTargetOptions } from '../options.js';
 import { choiceOption, oneOf } from '../parse.js';
 import { runCommand } from '../run.js';
-import { openCluster, targetFlag, type TargetFlags } from '../target.js';
+import { changeTargetOptions, lockOptions, withExclusive, type LockFlags } from '../exclusive.js';
+import { DEFAULT_NAME, targetFlag } from '../target.js';
 import { infoTable } from '../views/cluster-views.js';
 import { loadJson, withNulls } from '../views/drill-json.js';
 import { keysJson, keysLine } from '../views/keys-view.js';
 import { ms, table } from '../views/table.js';
 
-type FailoverFlags = TargetFlags & { force?: boolean; takeover?: boolean; json?: boolean; yes?: boolean };
-type DrillFlags = TargetFlags & { node?: string; mode?: string; load?: boolean; keepKeys?: boolean; restore?: boolean; json?: boolean; yes?: boolean };
+type FailoverFlags = LockFlags & { force?: boolean; takeover?: boolean; json?: boolean; yes?: boolean };
+type DrillFlags = LockFlags & { node?: string; mode?: string; load?: boolean; keepKeys?: boolean; restore?: boolean; json?: boolean; yes?: boolean };
 
 export function registerFailover(program: Command): void {
   outputOptions(
-    targetOptions(program.command('failover').description('promote a replica (CLUSTER FAILOVER): coordinated by default, --force or --takeover').argument('<replica>', 'id, unique id prefix or host:port'))
+    changeTargetOptions(program.command('failover').description('promote a replica (CLUSTER FAILOVER): coordinated by default, --force or --takeover').argument('<replica>', 'id, unique id prefix or host:port'))
       .option('--force', 'the master is unreachable: promote without its agreement')
       .option('--takeover', 'no majority of masters: promote without a vote'),
   ).action((ref: string, flags: FailoverFlags) =>
     runCommand(flags, async (ctx) => {
       if (flags.force && flags.takeover) throw usageError('--force and --takeover exclude each other.', 'Use --force when the master is down, --takeover when most masters are.');
       const mode: FailoverMode = flags.takeover ? 'takeover' : flags.force ? 'force' : 'coordinated';
-      const { conns, snapshot, target } = await openCluster(flags);
-      try {
+      // A forced failover is a repair: the lease's slot may be served by the very master that is down.
+      return withExclusive(flags, ctx, 'failover', async ({ conns, snapshot, target }) => {
         // A forced failover happens exactly when the cluster is not healthy; only the coordinated one waits for health.
         const s = mode === 'coordinated' ? await waitUntilReady(conns, snapshot.seed, { what: 'a failover', signal: ctx.signal }) : snapshot;
         const res = await failover(s, ref, { conns, mode, probe: true, password: target.password, signal: ctx.signal, onEvent: ctx.onEvent, target: targetFlag(flags) });
@@ -40,25 +41,25 @@ export function registerFailover(program: Command): void {
           data: { newMaster: res.newMaster, oldMaster: res.oldMaster, mode, ms: res.ms, writeGapMs: res.probe?.maxGapMs ?? null, probeWrites: res.probe?.writes ?? null, probeFailures: res.probe?.failures ?? null, keys: res.keys ? keysJson(res.keys) : null },
           human: `${infoTable(res.snapshot)}\n\n${res.newMaster.slice(0, 8)} is master (was ${res.oldMaster.slice(0, 8)}), ${mode} failover in ${ms(res.ms)}.${res.probe ? ` Writes to that shard paused for at most ${ms(res.probe.maxGapMs)} (${res.probe.writes} probe writes, ${res.probe.failures} failed)${res.keys?.error ? `; its key ${res.keys.prefix} may remain` : ', its key removed'}.` : ''}`,
         };
-      } finally {
-        await conns.closeAll();
-      }
+      }, { allowUnserved: mode !== 'coordinated' });
     }),
   );
 
   const drill = program.command('drill').description('rehearse failures on a cluster rctl created');
   outputOptions(
-    recordedTargetOptions(drill.command('failover').description('fault a master (stop, kill, pause), time the failover, bring it back, check, count lost writes'))
+    lockOptions(recordedTargetOptions(drill.command('failover').description('fault a master (stop, kill, pause), time the failover, bring it back, check, count lost writes'))
       .option('--node <id|random>', 'the master to fault', 'random')
       .addOption(choiceOption('--mode <mode>', 'stop: SIGTERM/docker stop; kill: SIGKILL; pause: SIGSTOP/docker pause', ['stop', 'kill', 'pause'], 'kill'))
       .option('--load', 'run a bounded writer through a cluster client and count what is lost (its keys are removed afterwards)')
       .option('--keep-keys', 'leave the keys the writer wrote in place (they share one per-run prefix)')
-      .option('--restore', 'afterwards, hand the master role back to the faulted node'),
+      .option('--restore', 'afterwards, hand the master role back to the faulted node')),
   ).action((flags: DrillFlags) =>
     runCommand(flags, async (ctx) => {
       const mode = oneOf(flags.mode, '--mode', ['stop', 'kill', 'pause'] as const, 'kill')!;
-      const { conns, snapshot, target } = await openCluster(flags);
-      try {
+      // The drill faults a master on purpose, maybe the one serving the lease's slot: the lease must
+      // outlive a failover (about 1.5 x node-timeout + election), so its TTL scales with node-timeout.
+      const nodeTimeoutMs = (await readRecord(flags.name ?? DEFAULT_NAME))?.nodeTimeoutMs ?? 15_000;
+      return withExclusive(flags, ctx, 'drill failover', async ({ conns, snapshot, target }) => {
         const rec = target.record;
         if (!rec) throw new RctlError('USAGE', 'Drills stop, kill or freeze nodes, which rctl can only do for clusters it created.', { hint: 'Use --name with a cluster from `rctl ls`.' });
         const s = await waitUntilReady(conns, snapshot.seed, { what: 'a drill', signal: ctx.signal });
@@ -87,18 +88,15 @@ export function registerFailover(program: Command): void {
           },
         });
         return { data: drillJson(report), human: drillView(report), exitCode: report.check.healthy ? ExitCode.ok : ExitCode.problems };
-      } finally {
-        await conns.closeAll();
-      }
+      }, { ttlMs: Math.max(20_000, 3 * nodeTimeoutMs + 10_000) });
     }),
   );
   drill.commands.forEach((c) => c.exitOverride());
 
   const roles = program.command('roles').description('master roles');
-  outputOptions(recordedTargetOptions(roles.command('restore').description('return every shard\'s master role to the node rctl gave it'))).action((flags: TargetFlags & { json?: boolean; yes?: boolean }) =>
+  outputOptions(lockOptions(recordedTargetOptions(roles.command('restore').description('return every shard\'s master role to the node rctl gave it')))).action((flags: LockFlags & { json?: boolean; yes?: boolean }) =>
     runCommand(flags, async (ctx) => {
-      const { conns, snapshot, target } = await openCluster(flags);
-      try {
+      return withExclusive(flags, ctx, 'roles restore', async ({ conns, snapshot, target }) => {
         const rec = target.record;
         const intended = rec?.nodes.filter((n) => n.role === 'master').map((n) => ({ host: n.host, port: n.port })) ?? [];
         if (!rec || intended.length === 0) throw new RctlError('USAGE', 'rctl knows the original roles only of clusters it created.', { hint: 'Use `rctl failover <replica>` to move a master role by hand.' });
@@ -108,9 +106,7 @@ export function registerFailover(program: Command): void {
           data: { moved: res.moved, skipped: res.skipped },
           human: `${infoTable(res.snapshot)}\n\n${res.moved.length === 0 ? 'Every shard already has its original master.' : res.moved.map((m) => `${m.node} is master again (${ms(m.ms)})`).join('\n')}${res.skipped.length ? `\nskipped: ${res.skipped.join('; ')}` : ''}`,
         };
-      } finally {
-        await conns.closeAll();
-      }
+      });
     }),
   );
   roles.commands.forEach((c) => c.exitOverride());
