@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { acquireLease, breakLease, describeHolder, noLease, type Lease } from '../cluster/lease.js';
+import { acquireLease, breakGraceMs, breakLease, describeHolder, noLease, type Lease } from '../cluster/lease.js';
+import { sleep } from '../util/abort.js';
 import { takeSnapshot } from '../cluster/snapshot.js';
 import { RctlError } from '../errors.js';
 import type { CommandContext } from './context.js';
@@ -52,10 +53,27 @@ async function takeLease(open: OpenCluster, flags: LockFlags, ctx: CommandContex
     const ok = await confirmOrRefuse(ctx, `${err.message} Break its lease and go ahead?`, 'Breaking the lease of another operation');
     if (!ok) throw err;
     const broken = await breakLease(open.conns, open.snapshot);
-    if (broken) ctx.onEvent({ type: 'warning', message: `Broke the lease of ${describeHolder(broken)}.` });
+    if (broken) {
+      ctx.onEvent({ type: 'warning', message: `Broke the lease of ${describeHolder(broken)}.` });
+      // If that operation still runs, give it time to notice and stop before this one starts.
+      const grace = breakGraceMs(broken, pidAlive);
+      if (grace > 0) {
+        ctx.onEvent({ type: 'note', message: `Waiting ${(grace / 1000).toFixed(0)} s so that its holder, if it still runs, notices and stops at its next safe point.` });
+        await sleep(grace, ctx.signal);
+      }
+    }
     return acquire();
   }
 }
 
 /** targetOptions plus --break-lock: the options of every command that changes a cluster. */
 export const changeTargetOptions = (cmd: Command): Command => lockOptions(targetOptions(cmd));
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -22,6 +22,7 @@ export interface MoveFlags {
   timeout?: number;
   replace?: boolean;
   allowReplicaMigration?: boolean;
+  expectDeletes?: boolean;
 }
 
 /** Keys per planned slot, counted on the sources (one server-side loop each): the "est. keys" column. */
@@ -85,6 +86,7 @@ export async function runPlan(ctx: CommandContext, conns: AdminConnections, s: S
     replace: Boolean(flags.replace),
     lease,
     allowReplicaMigration: Boolean(flags.allowReplicaMigration),
+    expectDeletes: Boolean(flags.expectDeletes),
   });
   let human = applyView(result);
   let remainingFile: string | undefined;

@@ -42,6 +42,8 @@ export interface CheckExpectations {
   readonly keysBefore?: { readonly keys: number; readonly expires: number } | undefined;
   /** Keys rctl itself keeps while it runs (its lease), left out of key counts. */
   readonly ownKeys?: number | undefined;
+  /** The user said clients delete keys meanwhile (--expect-deletes): a drop is a warning. */
+  readonly deletesExpected?: boolean | undefined;
 }
 
 /** Per node: slots it holds keys for but does not own (gathered by the caller; see countKeysInUnownedSlots). */
@@ -309,7 +311,7 @@ export function checkCluster(s: Snapshot, expect: CheckExpectations = {}, stray?
       dropped > 0
         ? [
             {
-              severity: dropped > before.expires ? ('problem' as const) : ('warning' as const),
+              severity: dropped > before.expires && !expect.deletesExpected ? ('problem' as const) : ('warning' as const),
               code: 'KEYS_DROPPED' as const,
               message: `The masters hold ${now} key(s), ${dropped} fewer than the ${before.keys} before the operation${dropped > before.expires ? ` (more than the ${before.expires} that had a TTL: deleted by clients, or lost)` : ` (at most ${before.expires} had a TTL and may have expired)`}.`,
               nodes: [],

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { RctlError, messageOf } from '../errors.js';
 import { noEvents, type EventSink } from '../events.js';
 import { addrKey, type NodeAddress } from './address.js';
-import type { AdminConnections } from './connection.js';
+import { AdminConnections } from './connection.js';
 import { keySlot } from './keyslot.js';
 import { mastersOf, type Snapshot } from './snapshot.js';
 
@@ -37,10 +37,12 @@ export interface LeaseHolder {
   readonly pid: number;
   /** ISO time the lease was taken. */
   readonly since: string;
+  /** Its TTL: the holder renews every third of it. */
+  readonly ttlMs?: number;
 }
 
 /** A holder as read back: with how long until it expires unless renewed. */
-export interface LeaseInfo extends LeaseHolder {
+export interface LeaseInfo extends Omit<LeaseHolder, 'ttlMs'> {
   /** The key's value as stored. */
   readonly raw: string;
   readonly expiresInMs: number;
@@ -49,9 +51,10 @@ export interface LeaseInfo extends LeaseHolder {
 
 // Compare-and-renew / compare-and-delete: only the holder's token may extend or release it.
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return -1 end`;
+// GET and PTTL in one script: one command, so one ASKING covers both while the slot moves.
+const READ = `return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return -1 end`;
 
-type Cmd = (r: Redis) => Promise<unknown>;
 
 /**
  * Runs commands on whichever master serves the lease slot now, following MOVED and ASK the way a
@@ -107,16 +110,27 @@ class SlotRouter {
   }
 }
 
-const run = (cmd: Cmd) => async (r: Redis, asking: boolean): Promise<unknown> => {
-  if (!asking) return cmd(r);
-  // ASKING must precede the command on the same connection: one pipeline keeps them together.
-  const res = await r.pipeline().call('ASKING').exec();
-  if (res?.[0]?.[0]) throw res[0][0];
-  return cmd(r);
+/**
+ * One command, preceded by ASKING in the same pipeline when redirected by ASK: ASKING is a
+ * one-shot flag of the connection, so nothing may run between the two.
+ */
+const run = (cmd: (p: ChainableCommander) => void) => async (r: Redis, asking: boolean): Promise<unknown> => {
+  const p = r.pipeline();
+  if (asking) p.call('ASKING');
+  cmd(p);
+  const res = (await p.exec()) ?? [];
+  const mine = res[asking ? 1 : 0];
+  if (!mine) throw new Error('empty pipeline reply');
+  if (mine[0]) throw mine[0];
+  return mine[1];
 };
 
 function routerFor(conns: AdminConnections, s: Snapshot): SlotRouter {
-  const owner = mastersOf(s).find((m) => m.self.slots.some((r) => r.start <= LEASE_SLOT && LEASE_SLOT <= r.end));
+  // A master restarted after a failover may still claim the slot with a stale epoch: ask the
+  // claimant with the highest config epoch (the one Redis itself will keep).
+  const owner = mastersOf(s)
+    .filter((m) => m.self.slots.some((r) => r.start <= LEASE_SLOT && LEASE_SLOT <= r.end))
+    .sort((a, b) => b.self.configEpoch - a.self.configEpoch)[0];
   return new SlotRouter(conns, [...mastersOf(s), ...s.nodes.filter((n) => n.role === 'replica')].map((n) => n.addr), owner?.addr);
 }
 
@@ -133,14 +147,10 @@ function parseHolder(raw: unknown): LeaseHolder | undefined {
 /** Who holds the lease now, if anyone (read-only commands show it; they never take it). */
 export async function readLease(conns: AdminConnections, s: Snapshot): Promise<LeaseInfo | undefined> {
   const router = routerFor(conns, s);
-  const [raw, pttl] = (await router.call(run(async (r) => {
-    const res = await r.pipeline().get(LEASE_KEY).pttl(LEASE_KEY).exec();
-    for (const [e] of res ?? []) if (e) throw e;
-    return [res?.[0]?.[1], res?.[1]?.[1]];
-  }))) as [unknown, unknown];
+  const [raw, pttl] = (await router.call(run((p) => p.eval(READ, 1, LEASE_KEY)))) as [unknown, unknown];
   const h = parseHolder(raw);
   if (!h) return undefined;
-  return { ...h, raw: String(raw), expiresInMs: Math.max(0, Number(pttl)), ttlMs: DEFAULT_LEASE_TTL_MS };
+  return { ...h, raw: String(raw), expiresInMs: Math.max(0, Number(pttl)), ttlMs: h.ttlMs ?? DEFAULT_LEASE_TTL_MS };
 }
 
 export function describeHolder(h: LeaseInfo): string {
@@ -170,10 +180,11 @@ export class Lease {
     readonly holder: LeaseHolder | undefined,
     private readonly ttlMs: number,
     private readonly onEvent: EventSink,
+    private readonly ownConns?: AdminConnections,
   ) {
     if (router && holder) {
       // A third of the TTL: two renewals may fail (a failover of the lease slot's master) before it lapses.
-      this.timer = setInterval(() => void this.renew(), Math.max(500, Math.floor(ttlMs / 3)));
+      this.timer = setInterval(() => void this.renew().catch(() => undefined), Math.max(500, Math.floor(ttlMs / 3)));
       this.timer.unref();
     }
   }
@@ -185,6 +196,10 @@ export class Lease {
 
   /** Stop here if the lease was lost: someone else may be changing the cluster now. */
   assertHeld(): void {
+    // Not renewed for (almost) a TTL: Redis may have expired it already, whatever the timer knows.
+    if (!this.lostReason && this.holder && Date.now() - this.lastRenewed > this.ttlMs - Math.min(5_000, this.ttlMs / 4)) {
+      this.lose(`it was not renewed for ${((Date.now() - this.lastRenewed) / 1000).toFixed(0)} s (a node busy with a long MIGRATE, or unreachable)`);
+    }
     if (this.lostReason) {
       throw new RctlError('LOCKED', `Stopped: this operation lost the cluster's lease (${this.lostReason}); another operation may be changing the cluster.`, {
         hint: 'Nothing further was changed. Run `rctl check` and, once no other operation runs, `rctl fix`.',
@@ -195,9 +210,11 @@ export class Lease {
   private async renew(): Promise<void> {
     if (!this.router || !this.holder || this.lostReason) return;
     try {
-      const n = Number(await this.router.call(run((r) => r.eval(RENEW, 1, LEASE_KEY, JSON.stringify(this.holder), String(this.ttlMs)))));
+      const sentAt = Date.now();
+      const n = Number(await this.router.call(run((p) => p.eval(RENEW, 1, LEASE_KEY, JSON.stringify(this.holder), String(this.ttlMs)))));
       if (n === -1) this.lose('another holder replaced it, or it was broken with --break-lock');
-      else this.lastRenewed = Date.now();
+      // The TTL counts from when Redis applied the renewal, which is no earlier than when it was sent.
+      else this.lastRenewed = sentAt;
     } catch (err) {
       // The lease slot's master may be failing over (a drill does that on purpose): keep trying
       // until the TTL would have run out.
@@ -207,19 +224,25 @@ export class Lease {
 
   private lose(reason: string): void {
     this.lostReason = reason;
-    this.onEvent({ type: 'warning', message: `The cluster's lease was lost: ${reason}.` });
     if (this.timer) clearInterval(this.timer);
+    try {
+      this.onEvent({ type: 'warning', message: `The cluster's lease was lost: ${reason}.` });
+    } catch {
+      // runs from a timer: a failing event sink must not become an unhandled rejection
+    }
   }
 
   /** Give the lease back (only if it is still ours). Never throws: it would expire anyway. */
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (!this.router || !this.holder || this.lostReason) return;
     try {
-      await this.router.call(run((r) => r.eval(RELEASE, 1, LEASE_KEY, JSON.stringify(this.holder))));
+      if (!this.router || !this.holder || this.lostReason) return;
+      await this.router.call(run((p) => p.eval(RELEASE, 1, LEASE_KEY, JSON.stringify(this.holder))));
     } catch (err) {
       this.onEvent({ type: 'warning', message: `Could not release the cluster's lease (${messageOf(err)}); it expires within ${(this.ttlMs / 1000).toFixed(0)} s.` });
+    } finally {
+      await this.ownConns?.closeAll();
     }
   }
 }
@@ -227,14 +250,14 @@ export class Lease {
 /** For read-only paths of a changing command (--dry-run): nothing is held, nothing to release. */
 export const noLease = (): Lease => new Lease(undefined, undefined, DEFAULT_LEASE_TTL_MS, noEvents);
 
-function newHolder(op: string): LeaseHolder {
+function newHolder(op: string, ttlMs: number): LeaseHolder {
   let user = 'unknown';
   try {
     user = userInfo().username;
   } catch {
     // no passwd entry (containers): keep "unknown"
   }
-  return { v: 1, token: randomBytes(8).toString('hex'), op, user, host: hostname(), pid: process.pid, since: new Date().toISOString() };
+  return { v: 1, token: randomBytes(8).toString('hex'), op, user, host: hostname(), pid: process.pid, since: new Date().toISOString(), ttlMs };
 }
 
 /** Testing only: RCTL_UNSAFE_NO_LEASE=1 runs without the lease (reproduces what redis-cli allows). */
@@ -251,12 +274,15 @@ export async function acquireLease(conns: AdminConnections, s: Snapshot, o: Acqu
     onEvent({ type: 'warning', message: 'RCTL_UNSAFE_NO_LEASE=1: running without the cluster lease; concurrent operations can lose keys.' });
     return new Lease(undefined, undefined, ttlMs, onEvent);
   }
-  const router = routerFor(conns, s);
-  const holder = newHolder(o.op);
+  // Its own connections: renewals must not queue behind (or split) the operation's pipelines.
+  const own = new AdminConnections({ password: conns.password });
+  const router = routerFor(own, s);
+  const holder = newHolder(o.op, ttlMs);
   let ok: unknown;
   try {
-    ok = await router.call(run((r) => r.set(LEASE_KEY, JSON.stringify(holder), 'PX', ttlMs, 'NX')));
+    ok = await router.call(run((p) => p.set(LEASE_KEY, JSON.stringify(holder), 'PX', ttlMs, 'NX')));
   } catch (err) {
+    await own.closeAll();
     if (err instanceof RctlError && err.code === 'AUTH') throw err;
     if (o.allowUnserved) {
       onEvent({ type: 'warning', message: `Could not take the cluster's lease (slot ${LEASE_SLOT} is not served: ${messageOf(err)}); going ahead without it because this is a repair.` });
@@ -266,7 +292,8 @@ export async function acquireLease(conns: AdminConnections, s: Snapshot, o: Acqu
       hint: 'Run `rctl check`; `rctl fix` repairs uncovered slots.',
     });
   }
-  if (ok === 'OK') return new Lease(router, holder, ttlMs, onEvent);
+  if (ok === 'OK') return new Lease(router, holder, ttlMs, onEvent, own);
+  await own.closeAll();
   const current = await readLease(conns, s).catch(() => undefined);
   throw lockedError(current);
 }
@@ -283,6 +310,15 @@ export function lockedError(current: LeaseInfo | undefined): RctlError {
 export async function breakLease(conns: AdminConnections, s: Snapshot): Promise<LeaseInfo | undefined> {
   const current = await readLease(conns, s);
   // Compare-and-delete on the exact value read, so a lease taken meanwhile by someone else survives.
-  if (current) await routerFor(conns, s).call(run((r) => r.eval(RELEASE, 1, LEASE_KEY, current.raw)));
+  if (current) await routerFor(conns, s).call(run((p) => p.eval(RELEASE, 1, LEASE_KEY, current.raw)));
   return current;
+}
+
+/**
+ * After breaking a lease: how long its holder, if still running, needs to notice (its next renewal
+ * fails) so that it stops at its next safe point. None when the holder is a dead process here.
+ */
+export function breakGraceMs(h: LeaseInfo, isAlive: (pid: number) => boolean, thisHost: string = hostname()): number {
+  if (h.host === thisHost && !isAlive(h.pid)) return 0;
+  return Math.ceil(h.ttlMs / 3) + 2_000;
 }

@@ -10,7 +10,7 @@ import { addrKey, type NodeAddress } from './address.js';
 import { checkCluster, type CheckResult } from './check.js';
 import type { AdminConnections } from './connection.js';
 import { deleteNode } from './del-node.js';
-import { waitUntilReady } from './ready.js';
+import { settledVerdict, waitUntilReady } from './ready.js';
 import { attachReplica } from './replica-attach.js';
 import { describeStep, type ScalePlan, type ScaleStep } from './scale-plan.js';
 import { takeSnapshot, type Snapshot } from './snapshot.js';
@@ -71,8 +71,9 @@ export async function runScalePlan(plan: ScalePlan, s0: Snapshot, o: ScaleRunOpt
     rows.push({ step: `${i + 1}. ${name}`, ms, detail });
     onEvent({ type: 'step-done', step: `${i + 1}/${plan.steps.length} ${name}`, ms, ...(detail ? { detail } : {}) });
   }
-  const snapshot = await takeSnapshot(o.conns, seed);
-  return { rows, snapshot, check: checkCluster(snapshot) };
+  // The verdict waits (bounded) for the last steps' gossip to reach every node, then judges.
+  const verdict = await settledVerdict(o.conns, seed, { signal: o.signal });
+  return { rows, snapshot: verdict.snapshot, check: verdict.check };
 
   async function runStep(st: ScaleStep): Promise<string> {
     switch (st.kind) {

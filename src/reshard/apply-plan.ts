@@ -6,7 +6,8 @@ import { mastersOf, nodeById, type NodeState, type Snapshot } from '../cluster/s
 import { formatRanges, rangesFromSlots, slotsOf } from '../cluster/slots.js';
 import { RctlError, messageOf } from '../errors.js';
 import { noEvents, type EventSink } from '../events.js';
-import { settledVerdict } from '../cluster/ready.js';
+import { LEASE_SLOT } from '../cluster/lease.js';
+import { settledVerdict, type SettledVerdict } from '../cluster/ready.js';
 import { mastersEmptiedBy } from './emptied.js';
 import { planSlots, toWaves, type Plan, type SlotBatch, type Wave } from './plan.js';
 import { assignSlots, countKeys, migrateSlots, pipelined, returnKeys, setSlotsState, stabilize, type MigrateOptions, type SlotNode } from '../cluster/slot-ops.js';
@@ -29,6 +30,8 @@ export interface ApplyOptions {
    * as scale-in does, and the verdict does not see a role change nobody asked for.
    */
   readonly allowReplicaMigration?: boolean;
+  /** Clients delete keys during the move: fewer keys afterwards is a warning, not a problem. */
+  readonly expectDeletes?: boolean;
 }
 
 export interface ApplyResult {
@@ -83,7 +86,9 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
   let waveIndex = 0;
   let interrupted = false;
   const emptied = mastersEmptiedBy(plan, snapshot);
-  const restore = o.allowReplicaMigration ? async () => undefined : await keepMasters(o.conns, snapshot, emptied);
+  const restore = o.allowReplicaMigration ? async (): Promise<string[]> => [] : await keepMasters(o.conns, snapshot, emptied);
+  let moveMs = 0;
+  let verdict: SettledVerdict;
 
   try {
     for (const wave of plan.waves) {
@@ -118,14 +123,20 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
         etaSec: (total - slotsMoved) / Math.max(slotsRate, 1e-3),
       });
     }
+    moveMs = Math.round(performance.now() - t0);
+    // The verdict waits, bounded, for what rctl itself changed to reach every node (replicas learn
+    // new owners by gossip) and judges only what is still wrong then; lost keys never settle. It is
+    // bounded, so it ignores the first Ctrl-C (which must still save the remaining plan).
+    verdict = await settledVerdict(o.conns, snapshot.seed, { expect: { keysBefore: { keys: keysBefore, expires: expiresBefore }, ownKeys, deletesExpected: o.expectDeletes } });
   } finally {
-    await restore();
+    // Only now: replicas of an emptied master hear of its last slot by gossip, after the last wave.
+    const failedRestores = await restore();
+    for (const f of failedRestores) {
+      const w = `Could not restore cluster-allow-replica-migration on ${f}; set it back with CONFIG SET.`;
+      warnings.push(w);
+      onEvent({ type: 'warning', message: w });
+    }
   }
-
-  const moveMs = Math.round(performance.now() - t0);
-  // The verdict waits, bounded, for what rctl itself changed to reach every node (replicas learn
-  // new owners by gossip) and judges only what is still wrong then; lost keys never settle.
-  const verdict = await settledVerdict(o.conns, snapshot.seed, { expect: { keysBefore: { keys: keysBefore, expires: expiresBefore }, ownKeys }, signal: o.signal });
   const after = verdict.snapshot;
   const remainingWaves = plan.waves.slice(waveIndex);
   const remaining: Plan | undefined = interrupted
@@ -162,18 +173,32 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
  * too), and return how to put the previous values back. Once the last slot is gone no later
  * update concerns those nodes, so restoring the setting does not bring the migration back.
  */
-async function keepMasters(conns: AdminConnections, s: Snapshot, emptied: readonly string[]): Promise<() => Promise<void>> {
+async function keepMasters(conns: AdminConnections, s: Snapshot, emptied: readonly string[]): Promise<() => Promise<string[]>> {
   const nodes = s.nodes.filter((n) => emptied.includes(n.id) || (n.role === 'replica' && n.self.masterId !== undefined && emptied.includes(n.self.masterId)));
-  const saved = await Promise.all(
-    nodes.map(async (n) => {
+  const saved: { n: NodeState; prev: string }[] = [];
+  const restore = async (): Promise<string[]> => {
+    const failed: string[] = [];
+    await Promise.all(
+      saved.map(({ n, prev }) =>
+        conns.run(n.addr, (r) => r.call('CONFIG', 'SET', 'cluster-allow-replica-migration', prev)).catch(() => {
+          failed.push(`${addrKey(n.addr)} (back to ${prev})`);
+        }),
+      ),
+    );
+    return failed;
+  };
+  try {
+    for (const n of nodes) {
       const prev = (await conns.run(n.addr, (r) => r.call('CONFIG', 'GET', 'cluster-allow-replica-migration'))) as string[];
       await conns.run(n.addr, (r) => r.call('CONFIG', 'SET', 'cluster-allow-replica-migration', 'no'));
-      return { n, prev: prev[1] ?? 'yes' };
-    }),
-  );
-  return async () => {
-    await Promise.all(saved.map(({ n, prev }) => conns.run(n.addr, (r) => r.call('CONFIG', 'SET', 'cluster-allow-replica-migration', prev)).catch(() => undefined)));
-  };
+      saved.push({ n, prev: prev[1] ?? 'yes' });
+    }
+  } catch (err) {
+    // Nothing moved yet: put back what was set, then refuse.
+    await restore();
+    throw err;
+  }
+  return restore;
 }
 
 /** The own line of every master, read now. */
@@ -193,8 +218,11 @@ async function ownLines(conns: AdminConnections, nodes: readonly SlotNode[]): Pr
 const owns = (l: NodeLine | undefined, slot: number): boolean => Boolean(l?.slots.some((r) => r.start <= slot && slot <= r.end));
 const isOpen = (l: NodeLine | undefined, slot: number): boolean => Boolean(l && (l.migrating.some((m) => m.slot === slot) || l.importing.some((m) => m.slot === slot)));
 
+/** A re-verification failed: stop, and in cleaning up never hand a slot to anyone. */
+class SafetyStop extends RctlError {}
+
 function changedUnder(what: string): RctlError {
-  return new RctlError('REFUSED', `Stopped before ${what}: the cluster changed under rctl (another operation, or a failover).`, {
+  return new SafetyStop('REFUSED', `Stopped before ${what}: the cluster changed under rctl (another operation, or a failover).`, {
     hint: 'Nothing further was moved and no slot was left open by rctl. Run `rctl check`; make a new plan once no other operation runs.',
   });
 }
@@ -268,7 +296,8 @@ async function moveBatch(
     const got = after.reduce((a, n) => a + n, 0);
     if (got < expected) {
       // A whole slot that arrived empty is not a client deleting a few keys: stop everything.
-      const emptiedSlots = slots.filter((_, i) => before[i]! > 0 && after[i] === 0);
+      // The lease's slot may hold only the lease, which another rctl may have broken meanwhile.
+      const emptiedSlots = slots.filter((slot, i) => before[i]! > 0 && after[i] === 0 && !(slot === LEASE_SLOT && before[i] === 1));
       if (emptiedSlots.length > 0) {
         throw new RctlError('KEYS_LOST', `Keys are missing after moving slots ${formatRanges(rangesFromSlots(emptiedSlots))} from ${addrKey(src.addr)} to ${addrKey(dst.addr)}: ${addrKey(dst.addr)} holds ${got} of the ${expected} key(s) that were there; nothing further was moved.`, {
           hint: 'Stop every other operation on this cluster, then run `rctl check` (it shows whether a replica still holds them).',
@@ -281,7 +310,8 @@ async function moveBatch(
     }
     return { slots: slots.length, keys: moved };
   } catch (err) {
-    if (opened) await settleBatch(mo, src, dst, others, slots, err);
+    // Keys found missing after the claim: the slots are closed already; touch nothing more.
+    if (opened && !(err instanceof RctlError && err.code === 'KEYS_LOST')) await settleBatch(mo, src, dst, others, slots, err, !(err instanceof SafetyStop));
     throw err;
   }
 }
@@ -291,7 +321,7 @@ async function assertNoOtherHolders(conns: AdminConnections, others: readonly Sl
   for (const { n, c } of counts) {
     const held = slots.filter((_, i) => c[i]! > 0);
     if (held.length > 0) {
-      throw new RctlError('REFUSED', `Stopped before assigning slot(s) ${formatRanges(rangesFromSlots(held))}: ${addrKey(n.addr)} holds keys of them without owning them, and would delete them once the new owner is announced.`, {
+      throw new SafetyStop('REFUSED', `Stopped before assigning slot(s) ${formatRanges(rangesFromSlots(held))}: ${addrKey(n.addr)} holds keys of them without owning them, and would delete them once the new owner is announced.`, {
         hint: 'Run `rctl fix`: it moves those keys to the owner first.',
       });
     }
@@ -302,11 +332,13 @@ async function assertNoOtherHolders(conns: AdminConnections, others: readonly Sl
  * A batch failed after its slots were opened: leave nothing open. Slots whose keys all reached the
  * target are finished (assigned to it); the others get their moved keys back and are closed.
  */
-async function settleBatch(mo: MigrateOptions, src: NodeState, dst: NodeState, others: SlotNode[], slots: readonly number[], cause: unknown): Promise<void> {
+async function settleBatch(mo: MigrateOptions, src: NodeState, dst: NodeState, others: SlotNode[], slots: readonly number[], cause: unknown, mayAssign: boolean): Promise<void> {
   try {
     const left = await countKeys(mo.conns, src, slots);
-    const done = slots.filter((_, i) => left[i] === 0);
-    const back = slots.filter((_, i) => left[i]! > 0);
+    // After a safety stop nothing is assigned: a claim bumps the target's epoch, and a node still
+    // holding keys of the slot would delete them. Every key goes back to the source instead.
+    const done = mayAssign ? slots.filter((_, i) => left[i] === 0) : [];
+    const back = mayAssign ? slots.filter((_, i) => left[i]! > 0) : [...slots];
     if (done.length > 0) await assignSlots(mo.conns, dst, src, others, done);
     if (back.length > 0) {
       await returnKeys(mo, src, dst, peerAddress(dst, src.id, src.addr), back);

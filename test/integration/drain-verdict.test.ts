@@ -20,7 +20,7 @@ interface InfoNode {
   id: string;
   address: string;
   role: string;
-  master?: string | null;
+  masterAddress?: string | null;
   slotCount: number;
 }
 
@@ -63,7 +63,7 @@ describe('verdicts settle: drains and 4096-slot reshards exit 0 every time', () 
       const after = await nodes();
       // No surprise replica migration: the emptied master is still a master, its replica still follows it.
       expect(after.find((n) => n.id === drained.id)).toMatchObject({ role: 'master', slotCount: 0 });
-      expect(after.filter((n) => n.role === 'replica' && n.master === drained.address)).toHaveLength(1);
+      expect(after.filter((n) => n.role === 'replica' && n.masterAddress === drained.address)).toHaveLength(1);
 
       const back = await rctl(['reshard', '--seed', SEED, '--from', 'all', '--to', drained.id, '--slots', '4096', '--yes', '--json'], { home });
       ok(back);
@@ -80,7 +80,7 @@ describe('verdicts settle: drains and 4096-slot reshards exit 0 every time', () 
     const r = await rctl(['reshard', '--seed', SEED, '--from', drained.id, '--to', receiver.id, '--slots', String(all.slotCount), '--allow-replica-migration', '--yes', '--json'], { home });
     ok(r);
     const after = await nodes();
-    expect(after.find((n) => n.id === drained.id)).toMatchObject({ role: 'replica', master: receiver.address });
+    expect(after.find((n) => n.id === drained.id)).toMatchObject({ role: 'replica', masterAddress: receiver.address });
     expect((await redisCliCheckSettled(SEED)).ok).toBe(true);
   });
 });

@@ -17,7 +17,8 @@ export function registerApply(program: Command): void {
       .option('--dry-run', 'show the plan and whether it still applies, change nothing')
       .option('--pipeline <n>', 'keys per MIGRATE', positiveInt, 1000)
       .option('--timeout <ms>', 'MIGRATE timeout in milliseconds', durationMs, 60_000)
-      .option('--replace', 'overwrite keys that already exist on the target (BUSYKEY)'),
+      .option('--replace', 'overwrite keys that already exist on the target (BUSYKEY)')
+      .option('--expect-deletes', 'clients delete keys during the move: fewer keys afterwards is a warning, not a failed verdict'),
   ).action((file: string, flags: ApplyFlags) =>
     runCommand(flags, async (ctx) => {
       const plan = await loadPlan(file);

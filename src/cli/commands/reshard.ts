@@ -17,7 +17,8 @@ export function moveOptions(cmd: Command): Command {
     .option('--out <file>', 'save the plan as JSON (apply it later with `rctl apply`)')
     .option('--pipeline <n>', 'keys per MIGRATE', positiveInt, 1000)
     .option('--timeout <ms>', 'MIGRATE timeout in milliseconds', durationMs, 60_000)
-    .option('--replace', 'overwrite keys that already exist on the target (BUSYKEY)');
+    .option('--replace', 'overwrite keys that already exist on the target (BUSYKEY)')
+    .option('--expect-deletes', 'clients delete keys during the move: fewer keys afterwards is a warning, not a failed verdict');
 }
 
 type ReshardFlags = LockFlags & MoveFlags & { from?: string; to?: string; slots?: number; json?: boolean; yes?: boolean };
