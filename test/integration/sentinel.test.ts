@@ -93,7 +93,8 @@ describe('Sentinel: the seeds\' layout (qsmaster on 6379, replicas 6380/6381, Se
 describe('Sentinel: bad input', () => {
   const h = tempHome();
   it.each([
-    [['--quorum', '0'], 2, /--quorum must be between 1 and the number of Sentinels \(3\), got 0/],
+    // 0 is refused by the option parser already (a positive integer), before the range check.
+    [['--quorum', '0'], 2, /--quorum must be a positive integer, got 0/],
     [['--quorum', '4'], 2, /--quorum must be between 1 and the number of Sentinels \(3\), got 4/],
     [['--replicas', '-1'], 2, /--replicas must be an integer of at least 0/],
     [['--quorum', '1'], 2, /Refusing a weak setup: quorum 1 is below a majority/],
