@@ -100,11 +100,13 @@ for (const tool of ['cli', 'rctl', 'rctl-nolease']) {
     const go = tool === 'cli' ? cliReshard : (seed, to, slots, from) => rctlReshard(seed, to, slots, from, env);
     const r1 = await go(c.seed, c.ids[3], 4096);
     single[tool] = { ms: r1.ms, code: r1.code };
+    if (r1.code !== 0) console.log(`  ${tool} 4096-slot reshard exited ${r1.code}: ${(r1.stdout + r1.stderr).slice(-600)}`);
     await peerCheckSettled(c.seed);
     // Drain master 4 (it now owns 4096 + its own share) into master 1.
     const owned = await slotsOwnedBy(c.nodes.addrs[3]);
     const before = await totalKeys(c.nodes.addrs[0]);
     const d = await go(c.seed, c.ids[0], owned, c.ids[3]);
+    if (d.code !== 0) console.log(`  ${tool} drain exited ${d.code}: ${(d.stdout + d.stderr).slice(-600)}`);
     drain[tool] = { code: d.code, ms: d.ms, checkRightAfter: await peerCheckNow(c.seed), lost: before - (await totalKeys(c.nodes.addrs[0])), slots: owned };
   } finally {
     await c.nodes.stop();

@@ -9,7 +9,7 @@ import type { FaultMode, Provider } from '../provision/provider.js';
 import type { NodeRecord } from '../state/records.js';
 import { waitUntil } from '../util/wait.js';
 import { clusterRouter, emptyTally, removeKeys, runPrefix, type KeyTally } from './drill-keys.js';
-import { countLost, DRILL_LOAD, loadKeys, startLoad, type LoadReport } from './load-generator.js';
+import { countLost, DRILL_LOAD, loadKeys, startLoad, waitForFirstWrites, type LoadReport } from './load-generator.js';
 import { InjectedFault } from './fault.js';
 import { failover } from './manual-failover.js';
 import { observeFailover, type FailoverTimeline } from './observe.js';
@@ -76,13 +76,7 @@ export async function drillFailover(s: Snapshot, master: NodeState, o: DrillOpti
   let keys: KeyTally = emptyTally(prefix);
   try {
     if (load) {
-      // The fault must hit a writer in full flow, or there is nothing to measure.
-      await waitUntil('the load to get its first writes acknowledged', async () => (load.acknowledged() >= 100 ? { done: true, value: undefined } : { done: false, reason: `${load.acknowledged()} acknowledged` }), {
-        timeoutMs: 10_000,
-        intervalMs: 10,
-        signal: o.signal,
-        hint: 'The cluster client could not write; run `rctl check`.',
-      });
+      await waitForFirstWrites(load, { signal: o.signal, hint: 'The cluster client could not write; run `rctl check`.' });
     }
     const t0 = performance.now();
     await step(onEvent, `${o.mode} ${addrKey(master.addr)} (${master.id.slice(0, 8)})`, () => fault.inject());

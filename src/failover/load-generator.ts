@@ -2,6 +2,7 @@ import { Cluster, Redis } from 'ioredis';
 import type { NodeAddress } from '../cluster/address.js';
 import { RctlError } from '../errors.js';
 import { sleep } from '../util/abort.js';
+import { waitUntil } from '../util/wait.js';
 
 export interface LoadOptions {
   readonly seeds: readonly NodeAddress[];
@@ -189,4 +190,14 @@ export async function countLost(seeds: readonly NodeAddress[], prefix: string, i
     client.disconnect();
   }
   return lost;
+}
+
+/** Before a fault: the writer must be in full flow (100 acknowledged writes), or there is nothing to measure. */
+export async function waitForFirstWrites(load: { acknowledged: () => number }, o: { signal?: AbortSignal | undefined; hint: string }): Promise<void> {
+  await waitUntil('the load to get its first writes acknowledged', async () => (load.acknowledged() >= 100 ? { done: true, value: undefined } : { done: false, reason: `${load.acknowledged()} acknowledged` }), {
+    timeoutMs: 10_000,
+    intervalMs: 10,
+    signal: o.signal,
+    hint: o.hint,
+  });
 }

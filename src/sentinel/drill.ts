@@ -4,7 +4,7 @@ import { RctlError } from '../errors.js';
 import { noEvents, step, type EventSink } from '../events.js';
 import { InjectedFault } from '../failover/fault.js';
 import { emptyTally, nodeRouter, removeKeys, runPrefix, type KeyTally } from '../failover/drill-keys.js';
-import { countLost, DRILL_LOAD, loadKeys, startLoad, type LoadReport } from '../failover/load-generator.js';
+import { countLost, DRILL_LOAD, loadKeys, startLoad, waitForFirstWrites, type LoadReport } from '../failover/load-generator.js';
 import { reportingProbe } from '../failover/progress.js';
 import type { FaultMode, Provider } from '../provision/provider.js';
 import type { ClusterRecord, NodeRecord } from '../state/records.js';
@@ -64,13 +64,7 @@ export async function sentinelDrill(
   let keys: KeyTally = emptyTally(prefix);
   try {
     if (load) {
-      // The fault must hit a writer in full flow, or there is nothing to measure.
-      await waitUntil('the load to get its first writes acknowledged', async () => (load.acknowledged() >= 100 ? { done: true, value: undefined } : { done: false, reason: `${load.acknowledged()} acknowledged` }), {
-        timeoutMs: 10_000,
-        intervalMs: 10,
-        signal: o.signal,
-        hint: 'The Sentinel-aware client could not write; run `rctl sentinel status`.',
-      });
+      await waitForFirstWrites(load, { signal: o.signal, hint: 'The Sentinel-aware client could not write; run `rctl sentinel status`.' });
     }
     t0 = performance.now();
     await step(onEvent, `${o.mode} the master ${addrKey(masterAddr)}`, () => fault.inject());
