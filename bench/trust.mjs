@@ -35,7 +35,7 @@ const REPS = Number(arg('reps', '3'));
 
 async function cluster(base) {
   const nodes = await startNodes(base, 4, ['--repl-diskless-sync-delay', '0']);
-  await must(run(process.execPath, [RCTL, 'create', '--nodes', nodes.list.join(','), '--replicas', '0', '--json']), 'rctl create --nodes');
+  await must(run(process.execPath, [RCTL, 'create', '--nodes', nodes.list.join(','), '--masters', '4', '--replicas', '0', '--json']), 'rctl create --nodes');
   await loadKeys(nodes.addrs[0], N);
   const ids = [];
   for (const a of nodes.addrs) {
