@@ -2,7 +2,7 @@ import { addrKey, type NodeAddress } from '../cluster/address.js';
 import type { CheckResult } from '../cluster/check.js';
 import { parseClusterNodes, isMyself, type NodeLine } from '../cluster/cluster-nodes.js';
 import type { AdminConnections } from '../cluster/connection.js';
-import { mastersOf, nodeById, type NodeState, type Snapshot } from '../cluster/snapshot.js';
+import { mastersOf, nodeById, takeSnapshot, type NodeState, type Snapshot } from '../cluster/snapshot.js';
 import { formatRanges, rangesFromSlots, slotsOf } from '../cluster/slots.js';
 import { RctlError, messageOf } from '../errors.js';
 import { noEvents, type EventSink } from '../events.js';
@@ -128,6 +128,10 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
     // new owners by gossip) and judges only what is still wrong then; lost keys never settle. It is
     // bounded, so it ignores the first Ctrl-C (which must still save the remaining plan).
     verdict = await settledVerdict(o.conns, snapshot.seed, { expect: { keysBefore: { keys: keysBefore, expires: expiresBefore }, ownKeys, deletesExpected: o.expectDeletes } });
+  } catch (err) {
+    // A stopped operation still says whether keys are missing now: a loss is never silent, even
+    // when the stop itself was caused by something else (another operation racing this one).
+    throw await withKeyCount(err, o.conns, snapshot, keysBefore + ownKeys, expiresBefore + ownKeys, o.expectDeletes ?? false);
   } finally {
     // Only now: replicas of an emptied master hear of its last slot by gossip, after the last wave.
     const failedRestores = await restore();
@@ -165,6 +169,28 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
     settleMs: verdict.waitedMs,
     emptied,
   };
+}
+
+async function withKeyCount(err: unknown, conns: AdminConnections, s: Snapshot, before: number, expires: number, deletesExpected: boolean): Promise<unknown> {
+  if (!(err instanceof RctlError) || err.code === 'INTERRUPTED') return err;
+  let now: number;
+  try {
+    // Every master, including one that became a master meanwhile: a fresh reading, not the plan's.
+    const snap = await takeSnapshot(conns, s.seed);
+    // Keys on a node that cannot be reached are not lost, just out of sight: no claim either way.
+    if (snap.unreachable.length > 0) return err;
+    now = mastersOf(snap).reduce((n, m) => n + m.keys, 0);
+  } catch {
+    return err;
+  }
+  const fewer = before - now;
+  if (fewer <= 0) return err;
+  const lost = fewer > expires && !deletesExpected;
+  return new RctlError(lost ? 'KEYS_LOST' : err.code, `${err.message} The masters hold ${now} key(s) now, ${fewer} fewer than when it started${lost ? '' : ' (expiries or client deletes can explain it)'}.`, {
+    hint: lost ? 'Stop every other operation on this cluster, then run `rctl check` and `rctl fix`; compare with your source of truth.' : err.hint,
+    details: { ...(err.details ?? {}), keysBefore: before, keysNow: now },
+    cause: err,
+  });
 }
 
 /**
