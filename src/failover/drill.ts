@@ -9,7 +9,7 @@ import type { FaultMode, Provider } from '../provision/provider.js';
 import type { NodeRecord } from '../state/records.js';
 import { waitUntil } from '../util/wait.js';
 import { clusterRouter, emptyTally, removeKeys, runPrefix, type KeyTally } from './drill-keys.js';
-import { countLost, DRILL_LOAD, loadKeys, startLoad, waitForFirstWrites, type LoadReport } from './load-generator.js';
+import { DRILL_LOAD, loadKeys, startLoad, summarizeLoad, waitForFirstWrites, type LoadReport, type LoadSummary } from './load-generator.js';
 import { InjectedFault } from './fault.js';
 import { failover } from './manual-failover.js';
 import { observeFailover, type FailoverTimeline } from './observe.js';
@@ -38,7 +38,7 @@ export interface DrillReport {
   readonly nodeTimeoutMs: number;
   readonly timeline: FailoverTimeline & { rejoinedMs: number | undefined; restoredMs: number | undefined };
   readonly newMaster: string | undefined;
-  readonly load: (Omit<LoadReport, 'acknowledgedIds'> & { lost: number }) | undefined;
+  readonly load: LoadSummary | undefined;
   /** The keys the drill wrote, removed or left in place. */
   readonly keys: KeyTally;
   readonly check: CheckResult;
@@ -72,7 +72,7 @@ export async function drillFailover(s: Snapshot, master: NodeState, o: DrillOpti
   let timeline: FailoverTimeline | undefined;
   let loadReport: LoadReport | undefined;
   let ready: Snapshot | undefined;
-  let lost = 0;
+  let summary: LoadSummary | undefined;
   let keys: KeyTally = emptyTally(prefix);
   try {
     if (load) {
@@ -113,20 +113,19 @@ export async function drillFailover(s: Snapshot, master: NodeState, o: DrillOpti
     }
     loadReport = await load?.stop();
     ready = await waitUntilReady(o.conns, observers[0]!.addr, { what: 'the final check', signal: o.signal }).catch(() => takeSnapshot(o.conns, observers[0]!.addr));
-    lost = loadReport ? await countLost(observers.map((n) => n.addr), prefix, loadReport.acknowledgedIds, o.password) : 0;
+    summary = loadReport ? await summarizeLoad(loadReport, prefix, { seeds: observers.map((n) => n.addr), password: o.password }) : undefined;
   } finally {
     await fault.ensureRecovered(onEvent);
     if (!loadReport) loadReport = await load?.stop();
     if (loadReport) keys = await cleanUp(o, prefix, loadKeys(prefix, loadReport), [...observers.map((n) => n.addr), master.addr], nodeTimeoutMs, onEvent);
   }
-  const { acknowledgedIds: _ids, ...loadSummary } = loadReport ?? ({} as LoadReport);
   return {
     master: { id: master.id, address: addrKey(master.addr) },
     mode: o.mode,
     nodeTimeoutMs,
     timeline: { ...timeline!, rejoinedMs, restoredMs },
     newMaster: timeline?.newMaster,
-    load: loadReport ? { ...loadSummary, lost } : undefined,
+    load: summary,
     keys,
     check: checkCluster(ready!),
     snapshot: ready!,

@@ -46,6 +46,24 @@ export interface LoadReport {
   readonly ms: number;
   /** Numbers of the acknowledged writes (key `<prefix>:<n>` holds `v<n>`). */
   readonly acknowledgedIds: readonly number[];
+  /** Numbers of the writes whose client saw an error (some may have landed all the same). */
+  readonly failedIds: readonly number[];
+}
+
+/** What a drill reports of its load: the counts, what was lost, and what landed despite an error. */
+export type LoadSummary = Omit<LoadReport, 'acknowledgedIds' | 'failedIds'> & {
+  /** Acknowledged writes not readable afterwards. */
+  readonly lost: number;
+  /** Writes the client saw fail that are readable afterwards (e.g. a reset after the master executed it). */
+  readonly failedPresent: number;
+};
+
+/** Read back every write of a load run: how many acknowledged ones are lost, how many failed ones landed. */
+export async function summarizeLoad(r: LoadReport, prefix: string, reach: { seeds: readonly NodeAddress[]; password?: string | undefined; sentinel?: { sentinels: readonly NodeAddress[]; name: string } }): Promise<LoadSummary> {
+  const { acknowledgedIds, failedIds, ...counts } = r;
+  const ackedReadable = await countReadable(reach.seeds, prefix, acknowledgedIds, reach.password, reach.sentinel);
+  const failedPresent = await countReadable(reach.seeds, prefix, failedIds, reach.password, reach.sentinel);
+  return { ...counts, lost: acknowledgedIds.length - ackedReadable, failedPresent };
 }
 
 /** A Sentinel-aware client as an application would configure it: asks the Sentinels where the master is. */
@@ -89,6 +107,7 @@ export function startLoad(o: LoadOptions): { stop: () => Promise<LoadReport>; do
   const t0 = performance.now();
   const errors: Record<string, number> = {};
   const acked: number[] = [];
+  const failedIds: number[] = [];
   let attempted = 0;
   let failed = 0;
   let reads = 0;
@@ -123,6 +142,7 @@ export function startLoad(o: LoadOptions): { stop: () => Promise<LoadReport>; do
         acked.push(n);
       } catch (err) {
         failed++;
+        failedIds.push(n);
         noteError(err);
       }
       if (o.readEvery && n % o.readEvery === 0 && acked.length > 0) {
@@ -149,6 +169,7 @@ export function startLoad(o: LoadOptions): { stop: () => Promise<LoadReport>; do
       lastErrorMs,
       ms: Math.round(performance.now() - t0),
       acknowledgedIds: acked,
+      failedIds,
     };
   });
   return {
@@ -168,9 +189,15 @@ export function loadKeys(prefix: string, r: Pick<LoadReport, 'attempted'>): stri
 
 /** Acknowledged writes that are not readable (with their value) now: the writes lost. */
 export async function countLost(seeds: readonly NodeAddress[], prefix: string, ids: readonly number[], password?: string, sentinel?: { sentinels: readonly NodeAddress[]; name: string }): Promise<number> {
+  return ids.length - (await countReadable(seeds, prefix, ids, password, sentinel));
+}
+
+/** Writes `<prefix>:<n>` that are readable with their value `v<n>` now. */
+async function countReadable(seeds: readonly NodeAddress[], prefix: string, ids: readonly number[], password?: string, sentinel?: { sentinels: readonly NodeAddress[]; name: string }): Promise<number> {
+  if (ids.length === 0) return 0;
   const client = sentinel ? sentinelClient(sentinel.sentinels, sentinel.name, password) : userClient(seeds, password);
   client.on('error', () => undefined);
-  let lost = 0;
+  let readable = 0;
   try {
     for (let i = 0; i < ids.length; i += 1000) {
       const chunk = ids.slice(i, i + 1000);
@@ -183,13 +210,13 @@ export async function countLost(seeds: readonly NodeAddress[], prefix: string, i
         }),
       ]).finally(() => clearTimeout(timer));
       vals.forEach((v, j) => {
-        if (v !== `v${chunk[j]}`) lost++;
+        if (v === `v${chunk[j]}`) readable++;
       });
     }
   } finally {
     client.disconnect();
   }
-  return lost;
+  return readable;
 }
 
 /** Before a fault: the writer must be in full flow (100 acknowledged writes), or there is nothing to measure. */

@@ -4,7 +4,7 @@ import { RctlError } from '../errors.js';
 import { noEvents, step, type EventSink } from '../events.js';
 import { InjectedFault } from '../failover/fault.js';
 import { emptyTally, nodeRouter, removeKeys, runPrefix, type KeyTally } from '../failover/drill-keys.js';
-import { countLost, DRILL_LOAD, loadKeys, startLoad, waitForFirstWrites, type LoadReport } from '../failover/load-generator.js';
+import { DRILL_LOAD, loadKeys, startLoad, summarizeLoad, waitForFirstWrites, type LoadReport, type LoadSummary } from '../failover/load-generator.js';
 import { reportingProbe } from '../failover/progress.js';
 import type { FaultMode, Provider } from '../provision/provider.js';
 import type { ClusterRecord, NodeRecord } from '../state/records.js';
@@ -22,7 +22,7 @@ export interface SentinelDrillReport {
   readonly events: Record<string, number>;
   readonly allAgreeMs: number | undefined;
   readonly rejoinedMs: number | undefined;
-  readonly load: (Omit<LoadReport, 'acknowledgedIds'> & { lost: number }) | undefined;
+  readonly load: LoadSummary | undefined;
   /** The keys the drill wrote, removed or left in place. */
   readonly keys: KeyTally;
   readonly status: SentinelStatus;
@@ -60,7 +60,7 @@ export async function sentinelDrill(
   let rejoinedMs: number | undefined;
   let newMaster: NodeAddress | undefined;
   let report: LoadReport | undefined;
-  let lost = 0;
+  let summary: LoadSummary | undefined;
   let keys: KeyTally = emptyTally(prefix);
   try {
     if (load) {
@@ -94,14 +94,13 @@ export async function sentinelDrill(
     );
     rejoinedMs = Math.round(performance.now() - t0);
     report = await load?.stop();
-    lost = report ? await countLost([], prefix, report.acknowledgedIds, rec.password, { sentinels, name: sc.masterName }) : 0;
+    summary = report ? await summarizeLoad(report, prefix, { seeds: [], password: rec.password, sentinel: { sentinels, name: sc.masterName } }) : undefined;
   } finally {
     await fault.ensureRecovered(onEvent);
     if (!report) report = await load?.stop();
     events.close();
     if (report) keys = await cleanUp(o, prefix, loadKeys(prefix, report), sentinels, sc.masterName, sc.downAfterMs, onEvent);
   }
-  const { acknowledgedIds: _ids, ...summary } = report ?? ({} as LoadReport);
   const status = await sentinelStatus(o.conns, sentinels, sc.masterName, { replicas: rec.replicasPerMaster, sentinels: sc.nodes.length });
   return {
     master: addrKey(masterAddr),
@@ -111,7 +110,7 @@ export async function sentinelDrill(
     events: Object.fromEntries(DRILL_EVENTS.filter((e) => events.first.has(e)).map((e) => [e, events.first.get(e)!])),
     allAgreeMs,
     rejoinedMs,
-    load: report ? { ...summary, lost } : undefined,
+    load: summary,
     keys,
     status,
   };

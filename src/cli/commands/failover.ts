@@ -142,6 +142,7 @@ function drillView(r: DrillReport): string {
           ['acknowledged', r.load.acknowledged],
           ['failed (client saw an error)', r.load.failed],
           ['lost (acknowledged, not readable afterwards)', r.load.lost],
+          ['landed despite an error (failed, readable afterwards)', r.load.failedPresent],
         ],
       ),
     );

@@ -221,7 +221,7 @@ function drillView(r: SentinelDrillReport): string {
   if (r.allAgreeMs !== undefined) rows.push(['every Sentinel and replica agree', ms(r.allAgreeMs)]);
   if (r.rejoinedMs !== undefined) rows.push(['old master back as a replica', ms(r.rejoinedMs)]);
   const lines = [`Drill: ${r.mode} of master ${r.master} (down-after ${r.downAfterMs} ms); new master ${r.newMaster ?? '?'}`, table(['after the fault', 'time'], rows)];
-  if (r.load) lines.push(table(['writes', 'count'], [['attempted', r.load.attempted], ['acknowledged', r.load.acknowledged], ['failed (client saw an error)', r.load.failed], ['lost (acknowledged, not readable afterwards)', r.load.lost]]));
+  if (r.load) lines.push(table(['writes', 'count'], [['attempted', r.load.attempted], ['acknowledged', r.load.acknowledged], ['failed (client saw an error)', r.load.failed], ['lost (acknowledged, not readable afterwards)', r.load.lost], ['landed despite an error (failed, readable afterwards)', r.load.failedPresent]]));
   if (r.load) lines.push(keysLine(r.keys));
   lines.push(r.status.healthy ? 'Status after the drill: healthy.' : `Status after the drill: ${r.status.problems.join('; ')}`);
   return lines.join('\n');

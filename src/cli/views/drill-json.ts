@@ -1,9 +1,7 @@
-import type { LoadReport } from '../../failover/load-generator.js';
-
-type DrillLoad = Omit<LoadReport, 'acknowledgedIds'> & { lost: number };
+import type { LoadSummary } from '../../failover/load-generator.js';
 
 /** A drill's write load for --json: whole milliseconds, and null (not a missing key) when nothing failed. */
-export function loadJson(l: DrillLoad | undefined): Record<string, unknown> | null {
+export function loadJson(l: LoadSummary | undefined): Record<string, unknown> | null {
   if (!l) return null;
   const ms = (v: number | undefined): number | null => (v === undefined ? null : Math.round(v));
   return { ...l, ms: Math.round(l.ms), firstErrorMs: ms(l.firstErrorMs), lastErrorMs: ms(l.lastErrorMs) };
