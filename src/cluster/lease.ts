@@ -3,6 +3,7 @@ import { hostname, userInfo } from 'node:os';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { RctlError, messageOf } from '../errors.js';
 import { noEvents, type EventSink } from '../events.js';
+import { sleep } from '../util/abort.js';
 import { addrKey, type NodeAddress } from './address.js';
 import { AdminConnections } from './connection.js';
 import { keySlot } from './keyslot.js';
@@ -298,7 +299,7 @@ export async function acquireLease(conns: AdminConnections, s: Snapshot, o: Acqu
   throw lockedError(current);
 }
 
-export function lockedError(current: LeaseInfo | undefined): RctlError {
+function lockedError(current: LeaseInfo | undefined): RctlError {
   const who = current ? describeHolder(current) : 'another operation';
   return new RctlError('LOCKED', `Another operation is changing this cluster: ${who}.`, {
     hint: 'Wait for it to finish. If that process is gone, its lease expires by itself, or break it now with --break-lock (asks first; --yes confirms).',
@@ -318,7 +319,48 @@ export async function breakLease(conns: AdminConnections, s: Snapshot): Promise<
  * After breaking a lease: how long its holder, if still running, needs to notice (its next renewal
  * fails) so that it stops at its next safe point. None when the holder is a dead process here.
  */
-export function breakGraceMs(h: LeaseInfo, isAlive: (pid: number) => boolean, thisHost: string = hostname()): number {
+export function breakGraceMs(h: LeaseInfo, isAlive: (pid: number) => boolean = pidAlive, thisHost: string = hostname()): number {
   if (h.host === thisHost && !isAlive(h.pid)) return 0;
   return Math.ceil(h.ttlMs / 3) + 2_000;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface TakeOptions extends AcquireOptions {
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * Asked when another operation holds the lease (`--break-lock`): true breaks it. Absent, a held
+   * lease is refused (LOCKED).
+   */
+  readonly confirmBreak?: (holder: RctlError) => Promise<boolean>;
+}
+
+/**
+ * Take the lease; if another operation holds it and the caller may break it (and confirms),
+ * break it, give a holder that may still run time to notice, and take it.
+ */
+export async function takeLease(conns: AdminConnections, s: Snapshot, o: TakeOptions): Promise<Lease> {
+  try {
+    return await acquireLease(conns, s, o);
+  } catch (err) {
+    if (!(err instanceof RctlError) || err.code !== 'LOCKED' || !o.confirmBreak || !(await o.confirmBreak(err))) throw err;
+    const onEvent = o.onEvent ?? noEvents;
+    const broken = await breakLease(conns, s);
+    if (broken) {
+      onEvent({ type: 'warning', message: `Broke the lease of ${describeHolder(broken)}.` });
+      const grace = breakGraceMs(broken);
+      if (grace > 0) {
+        onEvent({ type: 'note', message: `Waiting ${(grace / 1000).toFixed(0)} s so that its holder, if it still runs, notices and stops at its next safe point.` });
+        await sleep(grace, o.signal);
+      }
+    }
+    return acquireLease(conns, s, o);
+  }
 }

@@ -89,6 +89,8 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
   const restore = o.allowReplicaMigration ? async (): Promise<string[]> => [] : await keepMasters(o.conns, snapshot, emptied);
   let moveMs = 0;
   let verdict: SettledVerdict;
+  /** The last wave moved and not yet verified. */
+  let unverified: Wave | undefined;
 
   try {
     for (const wave of plan.waves) {
@@ -97,8 +99,11 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
         break;
       }
       o.lease?.assertHeld();
-      // Defence in depth behind the lease: what the plan assumed must still hold right now.
-      await verifyBeforeWave(o.conns, masters, wave);
+      // One reading of every master serves twice: the wave before must have landed everywhere, and
+      // (defence in depth behind the lease) what the plan assumed for this wave must still hold.
+      const views = await readViews(o.conns, masters);
+      if (unverified) assertWaveLanded(views, unverified);
+      assertWaveReady(views, wave);
       const outcomes = await Promise.allSettled(wave.map((b) => moveBatch(snapshot, b, mo, warnings, onEvent)));
       for (const out of outcomes) {
         if (out.status === 'fulfilled') {
@@ -108,7 +113,7 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
       }
       const failed = outcomes.find((x): x is PromiseRejectedResult => x.status === 'rejected');
       if (failed) throw failed.reason;
-      await verifyWave(o.conns, masters, wave);
+      unverified = wave;
       waveIndex++;
       const secs = (performance.now() - t0) / 1000;
       const slotsRate = slotsMoved / Math.max(secs, 1e-3);
@@ -123,6 +128,7 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
         etaSec: (total - slotsMoved) / Math.max(slotsRate, 1e-3),
       });
     }
+    if (unverified) assertWaveLanded(await readViews(o.conns, masters), unverified);
     moveMs = Math.round(performance.now() - t0);
     // The verdict waits, bounded, for what rctl itself changed to reach every node (replicas learn
     // new owners by gossip) and judges only what is still wrong then; lost keys never settle. It is
@@ -253,13 +259,31 @@ function changedUnder(what: string): RctlError {
   });
 }
 
+/** Every master's CLUSTER NODES, read now: its own line (open slots) and its view of the owners. */
+interface MasterView {
+  readonly m: NodeState;
+  readonly view: readonly NodeLine[];
+  readonly self: NodeLine | undefined;
+}
+
+async function readViews(conns: AdminConnections, masters: readonly NodeState[]): Promise<MasterView[]> {
+  return Promise.all(
+    masters.map(async (m) => {
+      const res = await pipelined(conns, m, (p) => p.call('CLUSTER', 'NODES'));
+      if (res[0]?.[0]) throw res[0][0];
+      const view = parseClusterNodes(String(res[0]?.[1] ?? ''));
+      return { m, view, self: view.find(isMyself) };
+    }),
+  );
+}
+
 /**
- * Before a wave: every source still owns its slots, no target already does, and no master has any
+ * Before a wave: every source still owns its slots, no one else claims them, and no master has any
  * of them open. A second operation (a concurrent redis-cli, or rctl with the lease broken) is
  * caught here instead of being raced.
  */
-async function verifyBeforeWave(conns: AdminConnections, masters: readonly NodeState[], wave: Wave): Promise<void> {
-  const lines = await ownLines(conns, masters);
+function assertWaveReady(views: readonly MasterView[], wave: Wave): void {
+  const lines = new Map(views.map((v) => [v.m.id, v.self]));
   for (const b of wave)
     for (const slot of b.slots) {
       if (!owns(lines.get(b.from), slot)) throw changedUnder(`moving slot ${slot}: ${b.from.slice(0, 8)} no longer owns it`);
@@ -380,17 +404,10 @@ async function settleBatch(mo: MigrateOptions, src: NodeState, dst: NodeState, o
 }
 
 /** After a wave: every master names the new owner for each moved slot, and has no open slot. */
-async function verifyWave(conns: AdminConnections, masters: readonly NodeState[], wave: readonly SlotBatch[]): Promise<void> {
-  const views = await Promise.all(
-    masters.map(async (m) => {
-      const res = await pipelined(conns, m, (p) => p.call('CLUSTER', 'NODES'));
-      return { m, view: parseClusterNodes(String(res[0]?.[1] ?? '')) };
-    }),
-  );
-  for (const { m, view } of views) {
+function assertWaveLanded(views: readonly MasterView[], wave: Wave): void {
+  for (const { m, view, self } of views) {
     const owner = new Map<number, string>();
     for (const l of view) for (const slot of slotsOf(l.slots)) owner.set(slot, l.id);
-    const self = view.find(isMyself);
     // A master that gave away its last slot may have become a replica (Redis 7): it is not asked.
     if (self && !self.flags.includes('master')) continue;
     for (const b of wave)

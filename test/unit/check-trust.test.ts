@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkCluster } from '../../src/cluster/check.js';
+import { breakGraceMs } from '../../src/cluster/lease.js';
 import { settleBoundMs } from '../../src/cluster/ready.js';
 import { mastersEmptiedBy } from '../../src/reshard/emptied.js';
 import type { Plan } from '../../src/reshard/plan.js';
@@ -81,5 +82,16 @@ describe('settleBoundMs', () => {
     expect(settleBoundMs(5000, 6)).toBe(10_600);
     expect(settleBoundMs(15_000, 200)).toBe(50_000);
     expect(settleBoundMs(120_000, 1000)).toBe(120_000);
+  });
+});
+
+describe('breakGraceMs', () => {
+  const held = { v: 1 as const, token: 't', op: 'reshard', user: 'u', host: 'here', pid: 42, since: '', raw: '', expiresInMs: 5000, ttlMs: 21_000 };
+  it('waits a third of the TTL plus 2 s for a holder that may still run', () => {
+    expect(breakGraceMs(held, () => true, 'here')).toBe(9000);
+    expect(breakGraceMs({ ...held, host: 'elsewhere' }, () => false, 'here')).toBe(9000);
+  });
+  it('does not wait for a dead process on this host', () => {
+    expect(breakGraceMs(held, () => false, 'here')).toBe(0);
   });
 });

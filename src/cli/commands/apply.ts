@@ -2,18 +2,18 @@ import type { Command } from 'commander';
 import { parseHostPort } from '../../cluster/address.js';
 import { waitUntilReady } from '../../cluster/ready.js';
 import { assertFresh } from '../../reshard/apply-plan.js';
-import { outputOptions, targetOptions } from '../options.js';
+import { outputOptions } from '../options.js';
 import { loadPlan, runPlan, type MoveFlags } from '../plan-flow.js';
 import { durationMs, positiveInt } from '../parse.js';
 import { runCommand } from '../run.js';
-import { lockOptions, withExclusive, type LockFlags } from '../exclusive.js';
+import { changeTargetOptions, withExclusive, type LockFlags } from '../exclusive.js';
 import { targetFlag } from '../target.js';
 
 type ApplyFlags = LockFlags & Omit<MoveFlags, 'out'> & { json?: boolean; yes?: boolean };
 
 export function registerApply(program: Command): void {
   outputOptions(
-    lockOptions(targetOptions(program.command('apply').description('execute a saved plan; refused if the cluster changed since it was planned').argument('<plan.json>', 'plan file')))
+    changeTargetOptions(program.command('apply').description('execute a saved plan; refused if the cluster changed since it was planned').argument('<plan.json>', 'plan file'))
       .option('--dry-run', 'show the plan and whether it still applies, change nothing')
       .option('--pipeline <n>', 'keys per MIGRATE', positiveInt, 1000)
       .option('--timeout <ms>', 'MIGRATE timeout in milliseconds', durationMs, 60_000)

@@ -5,19 +5,19 @@ import { settledVerdict, waitSettled } from '../../cluster/ready.js';
 import { mastersOf } from '../../cluster/snapshot.js';
 import { findStrayKeys } from '../../cluster/stray-keys.js';
 import { ExitCode } from '../../errors.js';
-import { outputOptions, targetOptions } from '../options.js';
+import { outputOptions } from '../options.js';
 import { durationMs, positiveInt } from '../parse.js';
 import { declined } from '../declined.js';
 import { confirmOrRefuse } from '../prompt.js';
 import { runCommand } from '../run.js';
-import { lockOptions, withExclusive, type LockFlags } from '../exclusive.js';
+import { changeTargetOptions, withExclusive, type LockFlags } from '../exclusive.js';
 import { checkView } from '../views/cluster-views.js';
 
 type FixFlags = LockFlags & { pipeline?: number; timeout?: number; replace?: boolean; json?: boolean; yes?: boolean };
 
 export function registerFix(program: Command): void {
   outputOptions(
-    lockOptions(targetOptions(program.command('fix').description('repair open slots, uncovered slots and multiple owners without losing keys')))
+    changeTargetOptions(program.command('fix').description('repair open slots, uncovered slots and multiple owners without losing keys'))
       .option('--pipeline <n>', 'keys per MIGRATE', positiveInt, 1000)
       .option('--timeout <ms>', 'MIGRATE timeout in milliseconds', durationMs, 60_000)
       .option('--replace', 'overwrite keys that already exist on the receiving node'),

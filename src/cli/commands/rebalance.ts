@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { waitUntilReady } from '../../cluster/ready.js';
 import { planRebalance } from '../../reshard/plan-rebalance.js';
-import { outputOptions, targetOptions } from '../options.js';
+import { outputOptions } from '../options.js';
 import { nonNegativeNumber } from '../parse.js';
 import { runPlan, type MoveFlags } from '../plan-flow.js';
 import { checkPlanOut } from '../plan-out.js';
 import { runCommand } from '../run.js';
-import { lockOptions, withExclusive, type LockFlags } from '../exclusive.js';
+import { changeTargetOptions, withExclusive, type LockFlags } from '../exclusive.js';
 import { targetFlag } from '../target.js';
 import { moveOptions } from './reshard.js';
 
@@ -17,7 +17,7 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 export function registerRebalance(program: Command): void {
   outputOptions(
     moveOptions(
-      lockOptions(targetOptions(program.command('rebalance').description('even out slots over masters (by weight), planned, checked after every wave')))
+      changeTargetOptions(program.command('rebalance').description('even out slots over masters (by weight), planned, checked after every wave'))
         .option('--weight <id=w>', 'relative weight of a master (repeatable)', collect)
         .option('--threshold <percent>', 'move only if some master is off its share by more than this', nonNegativeNumber, 2)
         .option('--use-empty-masters', 'also give slots to masters that have none'),

@@ -3,12 +3,12 @@ import { waitUntilReady } from '../../cluster/ready.js';
 import { resolveNodeRef } from '../../cluster/node-ref.js';
 import { planReshard } from '../../reshard/plan-reshard.js';
 import { askMaster, askSlots, askSources } from '../ask.js';
-import { outputOptions, targetOptions } from '../options.js';
+import { outputOptions } from '../options.js';
 import { durationMs, positiveInt } from '../parse.js';
 import { runPlan, type MoveFlags } from '../plan-flow.js';
 import { checkPlanOut } from '../plan-out.js';
 import { runCommand } from '../run.js';
-import { lockOptions, withExclusive, type LockFlags } from '../exclusive.js';
+import { changeTargetOptions, withExclusive, type LockFlags } from '../exclusive.js';
 import { targetFlag } from '../target.js';
 
 export function moveOptions(cmd: Command): Command {
@@ -26,12 +26,11 @@ type ReshardFlags = LockFlags & MoveFlags & { from?: string; to?: string; slots?
 export function registerReshard(program: Command): void {
   outputOptions(
     moveOptions(
-      lockOptions(targetOptions(program.command('reshard').description('move N slots to one master, planned, checked after every wave'))
+      changeTargetOptions(program.command('reshard').description('move N slots to one master, planned, checked after every wave'))
         .option('--from <all|id,...>', 'source masters: "all" or ids / prefixes / host:port')
         .option('--to <id>', 'receiving master')
         .option('--slots <n>', 'how many slots to move', positiveInt)
         .option('--allow-replica-migration', "let Redis turn a master left without slots into a replica of the receiver (default: it stays a master)"),
-      ),
     ),
   ).action((flags: ReshardFlags) =>
     runCommand(flags, async (ctx) => {
