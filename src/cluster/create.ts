@@ -10,6 +10,7 @@ import { waitUntil } from '../util/wait.js';
 import { addrKey, type NodeAddress } from './address.js';
 import { AdminConnections } from './connection.js';
 import { formCluster, type FormResult } from './form.js';
+import { defaultNodeTimeoutMs } from './forming.js';
 
 export interface CreateIntent {
   readonly name: string;
@@ -19,7 +20,8 @@ export interface CreateIntent {
   readonly host: string;
   readonly announceIp?: string | undefined;
   readonly portBase: number;
-  readonly nodeTimeoutMs: number;
+  /** cluster-node-timeout; undefined: defaultNodeTimeoutMs for the node count (5 s, more for big clusters). */
+  readonly nodeTimeoutMs?: number | undefined;
   readonly password?: string | undefined;
   readonly image?: string | undefined;
 }
@@ -48,7 +50,7 @@ export function validateCreateIntent(i: CreateIntent): void {
       `Pick a lower --port-base: at most ${EPHEMERAL_PORT_MIN - 10000 - count} for ${count} nodes.`,
     );
   }
-  if (!Number.isInteger(i.nodeTimeoutMs) || i.nodeTimeoutMs < 100) throw usageError(`--node-timeout must be at least 100 ms, got ${i.nodeTimeoutMs}.`);
+  if (i.nodeTimeoutMs !== undefined && (!Number.isInteger(i.nodeTimeoutMs) || i.nodeTimeoutMs < 100)) throw usageError(`--node-timeout must be at least 100 ms, got ${i.nodeTimeoutMs}.`);
 }
 
 export const nodeSpecs = (i: CreateIntent): NodeSpec[] =>
@@ -66,6 +68,7 @@ export interface CreateResult {
 export async function createCluster(intent: CreateIntent, provider: Provider, opts: { onEvent?: EventSink; signal?: AbortSignal | undefined } = {}): Promise<CreateResult> {
   const onEvent = opts.onEvent ?? noEvents;
   validateCreateIntent(intent);
+  const nodeTimeoutMs = intent.nodeTimeoutMs ?? defaultNodeTimeoutMs(intent.masters * (1 + intent.replicasPerMaster));
   const existing = await readRecord(intent.name);
   if (existing) throw nameTaken(existing);
   const req: ProvisionRequest = {
@@ -74,7 +77,7 @@ export async function createCluster(intent: CreateIntent, provider: Provider, op
     network: intent.network,
     host: intent.host,
     announceIp: intent.announceIp,
-    nodeTimeoutMs: intent.nodeTimeoutMs,
+    nodeTimeoutMs,
     password: intent.password,
     image: intent.image,
   };
@@ -92,7 +95,7 @@ export async function createCluster(intent: CreateIntent, provider: Provider, op
     portBase: intent.portBase,
     masters: intent.masters,
     replicasPerMaster: intent.replicasPerMaster,
-    nodeTimeoutMs: intent.nodeTimeoutMs,
+    nodeTimeoutMs,
     ...(intent.password ? { password: intent.password } : {}),
     createdAt: new Date().toISOString(),
     rctlVersion: RCTL_VERSION,
@@ -207,7 +210,8 @@ export async function waitForPing(conns: AdminConnections, provider: Provider, n
             return { done: false, reason: err instanceof Error ? err.message : String(err) };
           }
         },
-        { timeoutMs: 30_000, intervalMs: 20, signal, hint: 'The node never answered; see its log (`docker logs`, or redis.log in its directory).' },
+        // Probes of 200 nodes every 20 ms would keep the machine busy while the nodes start.
+        { timeoutMs: 30_000 + 100 * nodes.length, intervalMs: Math.max(20, nodes.length), signal, hint: 'The node never answered; see its log (`docker logs`, or redis.log in its directory).' },
       );
     }),
   );

@@ -7,7 +7,9 @@ import { throwIfAborted } from '../util/abort.js';
 import { waitUntil } from '../util/wait.js';
 import { addrKey, type NodeAddress } from './address.js';
 import { checkCluster } from './check.js';
-import { isGhost, isMaster } from './cluster-nodes.js';
+import { isMaster, parseInfo } from './cluster-nodes.js';
+import { formingNodeTimeoutMs, formingSizing, gossipFloorMs } from './forming.js';
+import { mapLimit } from '../util/pool.js';
 import { countSlots, SLOT_COUNT } from './slots.js';
 import type { AdminConnections } from './connection.js';
 import { assertFreshNode } from './node-preflight.js';
@@ -27,8 +29,6 @@ export interface FormOptions {
   readonly conns: AdminConnections;
   readonly onEvent?: EventSink;
   readonly signal?: AbortSignal | undefined;
-  /** Bound on each convergence wait. */
-  readonly joinTimeoutMs?: number;
   /** Why a node does not answer (from the provider), used in error messages. */
   readonly diagnose?: (addr: NodeAddress) => Promise<string | undefined>;
 }
@@ -44,13 +44,13 @@ export interface FormResult {
 
 /**
  * Turn empty cluster-enabled nodes into a cluster: plan placement, assign slots and config
- * epochs, introduce every node to every other one, attach replicas, then wait (bounded) until
- * the cluster passes the same check `rctl check` runs, replica links included.
+ * epochs, attach each replica to its master, introduce every node to every other one, then wait
+ * (bounded, scaled to the size) until the cluster passes the same check `rctl check` runs,
+ * replica links included. The order is what makes big clusters form fast: see forming.ts.
  */
 export async function formCluster(opts: FormOptions): Promise<FormResult> {
   const { conns, signal } = opts;
   const onEvent = opts.onEvent ?? noEvents;
-  const joinTimeoutMs = opts.joinTimeoutMs ?? 30_000;
 
   const states = await step(onEvent, 'preflight: nodes empty and cluster-enabled', () => preflight(conns, opts.nodes));
   const t0 = performance.now();
@@ -68,105 +68,157 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
   for (const note of placement.notes) onEvent({ type: 'warning', message: note });
   const byKey = new Map(states.map((s) => [addrKey(s.addr), s]));
   const node = (key: string): NodeState => byKey.get(key) as NodeState;
+  const slotsOf = new Map(placement.masters.map((m) => [m.node, m.slots]));
 
   throwIfAborted(signal);
-  // Gossip spreads slot ownership and roles only through pings: one random peer per second, plus
-  // every peer whose last pong is older than node-timeout/2. While forming, a 300 ms node timeout
-  // makes every node ping every peer every ~150 ms, so agreement takes a few cluster crons instead
-  // of seconds. No replica can fail over meanwhile (a master needs FAIL, which needs a majority of
-  // masters to miss pongs on loopback); the configured timeout is restored before returning.
-  // Likewise a master delays a diskless full sync by repl-diskless-sync-delay (5 s by default) to
-  // batch replicas; nodes rctl started have 0, nodes given with --nodes get 0 until their replicas synced.
-  const saved = await Promise.all(
-    states.map((s) =>
-      conns.run(s.addr, async (r) => {
-        const res = await r.pipeline().call('CONFIG', 'GET', 'cluster-node-timeout').call('CONFIG', 'GET', 'repl-diskless-sync-delay').exec();
-        return { nodeTimeout: String((res?.[0]?.[1] as string[] | undefined)?.[1] ?? '15000'), syncDelay: String((res?.[1]?.[1] as string[] | undefined)?.[1] ?? '5') };
-      }),
-    ),
+  const sizing = formingSizing(states.length, 0);
+  const each = <R>(fn: (s: NodeState, i: number) => Promise<R>): Promise<R[]> => mapLimit(states, fn, sizing.concurrency);
+  // A master delays a diskless full sync by repl-diskless-sync-delay (5 s by default) to batch
+  // replicas; nodes rctl started have 0, nodes given with --nodes get 0 until their replicas synced.
+  const saved = await each((s) =>
+    conns.run(s.addr, async (r) => {
+      const res = await r.pipeline().call('CONFIG', 'GET', 'cluster-node-timeout').call('CONFIG', 'GET', 'repl-diskless-sync-delay').exec();
+      return { nodeTimeout: Number((res?.[0]?.[1] as string[] | undefined)?.[1] ?? '15000'), syncDelay: String((res?.[1]?.[1] as string[] | undefined)?.[1] ?? '5') };
+    }),
   );
+  const nodeTimeoutMs = Math.max(...saved.map((x) => x.nodeTimeout));
+  const bounds = formingSizing(states.length, nodeTimeoutMs);
+  const floor = gossipFloorMs(states.length);
+  if (nodeTimeoutMs < floor) {
+    onEvent({ type: 'warning', message: `cluster-node-timeout ${nodeTimeoutMs} ms is low for ${states.length} nodes: their gossip alone (~${Math.round((4 * states.length ** 2) / (nodeTimeoutMs / 1000))} messages/s) can keep two cores busy and make nodes flag each other failing; ${floor} ms or more is safer on one machine` });
+  }
+  const formingTimeout = String(formingNodeTimeoutMs(states.length));
   const restore = async (): Promise<void> => {
-    await Promise.all(
-      states.map((s, i) =>
-        conns
-          .run(s.addr, (r) =>
-            r
-              .pipeline()
-              .call('CONFIG', 'SET', 'cluster-node-timeout', saved[i]!.nodeTimeout)
-              .call('CONFIG', 'SET', 'repl-diskless-sync-delay', saved[i]!.syncDelay)
-              .exec(),
-          )
-          .catch(() => undefined),
-      ),
+    await each((s, i) =>
+      conns
+        .run(s.addr, (r) => r.pipeline().call('CONFIG', 'SET', 'cluster-node-timeout', String(saved[i]!.nodeTimeout)).call('CONFIG', 'SET', 'repl-diskless-sync-delay', saved[i]!.syncDelay).exec())
+        .catch(() => undefined),
     );
   };
   try {
-    await step(onEvent, 'assign slots, config epochs, CLUSTER MEET', async () => {
-      const ips = await Promise.all(states.map((s) => resolveIp(s.addr.host)));
-      const slotsOf = new Map(placement.masters.map((m) => [m.node, m.slots]));
-      // Phase 1 on every node before any MEET: SET-CONFIG-EPOCH is refused once a node knows
-      // another node, and a peer's MEET can arrive at any moment once phase 2 starts.
-      await Promise.all(
-        states.map((s, i) =>
-          conns.run(s.addr, async (r) => {
-            // Two CONFIG SETs rather than one with two pairs: multi-pair CONFIG SET is Redis >= 7.0.
-            await r.pipeline().call('CONFIG', 'SET', 'cluster-node-timeout', String(FORMING_NODE_TIMEOUT_MS)).call('CONFIG', 'SET', 'repl-diskless-sync-delay', '0').exec();
-            const range = slotsOf.get(addrKey(s.addr));
-            if (range) await addSlotsRange(r, range.start, range.end);
-            // Distinct epochs up front so no collision has to be resolved by gossip (redis-cli does the same).
-            await r.call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1));
-          }),
-        ),
-      );
-      // Phase 2: every pair meets directly instead of everyone meeting one node and waiting for
-      // gossip to spread the rest: each handshake then completes within a couple of 100 ms crons.
-      await Promise.all(
-        states.map((s, i) =>
-          conns.run(s.addr, async (r) => {
-            const p = r.pipeline();
-            for (let j = 0; j < i; j++) {
-              const peer = states[j] as NodeState;
-              p.call('CLUSTER', 'MEET', ips[j] as string, String(peer.addr.port), String(busPortOf(peer)));
-            }
-            const res = (await p.exec()) ?? [];
-            for (const [err] of res) if (err) throw err;
-          }),
-        ),
-      );
-    });
-
-    // Each replica is attached as soon as it knows its master, while the rest of the handshakes go on.
-    await step(onEvent, 'attach replicas as soon as they know their master', () =>
-      Promise.all(
-        placement.replicas.map(async (rep) => {
-          const replica = node(rep.node);
-          const master = node(rep.master);
-          await waitUntil(
-            `${addrKey(replica.addr)} to learn its master ${addrKey(master.addr)}`,
-            async () => {
-              const v = await readNode(conns, replica.addr);
-              const seen = v.view.find((l) => l.id === master.id);
-              return seen && !isGhost(seen) ? { done: true, value: undefined } : { done: false, reason: `it does not know ${master.id.slice(0, 8)} yet` };
-            },
-            { timeoutMs: joinTimeoutMs, signal, hint: busHint },
-          );
-          await conns.run(replica.addr, (c) => c.call('CLUSTER', 'REPLICATE', master.id));
+    // Phase 1, on every node before any MEET: SET-CONFIG-EPOCH is refused once a node knows another
+    // node, and the slots go with the node's first ping (see forming.ts for why that matters).
+    await step(onEvent, 'assign slots and config epochs', () =>
+      each((s, i) =>
+        conns.run(s.addr, async (r) => {
+          // Two CONFIG SETs rather than one with two pairs: multi-pair CONFIG SET is Redis >= 7.0.
+          await r.pipeline().call('CONFIG', 'SET', 'cluster-node-timeout', formingTimeout).call('CONFIG', 'SET', 'repl-diskless-sync-delay', '0').exec();
+          const range = slotsOf.get(addrKey(s.addr));
+          if (range) await addSlotsRange(r, range.start, range.end);
+          // Distinct epochs up front so no collision has to be resolved by gossip (redis-cli does the same).
+          await r.call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1));
         }),
       ),
     );
+    const ips = await Promise.all(states.map((s) => resolveIp(s.addr.host)));
+    const indexOf = new Map(states.map((s, i) => [addrKey(s.addr), i]));
+    const meet = (r: Redis, j: number): Promise<unknown> => r.call('CLUSTER', 'MEET', ips[j] as string, String(states[j]!.addr.port), String(busPortOf(states[j]!)));
 
-    const snapshot = await step(onEvent, 'wait for agreement, state ok, replica links up', () =>
+    // Phase 2: each replica meets its master alone and becomes its replica before it meets anyone
+    // else, so every other node learns its role in the handshake itself instead of a gossip round
+    // later (a role travels only in the node's own ping header).
+    if (placement.replicas.length > 0) {
+      await step(onEvent, 'attach replicas to their masters', () =>
+        mapLimit(
+          placement.replicas,
+          async (rep) => {
+            const replica = node(rep.node);
+            const master = node(rep.master);
+            await conns.run(replica.addr, (r) => meet(r, indexOf.get(rep.master)!));
+            await waitUntil(
+              `${addrKey(replica.addr)} to learn its master ${addrKey(master.addr)} and replicate it`,
+              async () => {
+                try {
+                  await conns.run(replica.addr, (c) => c.call('CLUSTER', 'REPLICATE', master.id));
+                  return { done: true, value: undefined };
+                } catch (err) {
+                  // "Unknown node": the handshake has not completed yet (a cluster cron or two).
+                  if (err instanceof RctlError && /Unknown node/i.test(err.message)) return { done: false, reason: `it does not know ${master.id.slice(0, 8)} yet` };
+                  throw err;
+                }
+              },
+              { timeoutMs: bounds.attachBoundMs, intervalMs: 20, signal, hint: busHint },
+            );
+          },
+          bounds.concurrency,
+        ),
+      );
+    }
+
+    // Phase 3: every pair meets directly. Hearing of a node by gossip costs a ping round per hop
+    // (node-timeout/2 or the 1-per-second random ping); a direct MEET completes in a cron or two.
+    // The handshakes are what a cluster needs anyway (one bus link per pair).
+    const pairedWith = new Map(placement.replicas.map((r) => [r.node, r.master]));
+    const pairs = (i: number, again: boolean): number[] => {
+      const me = addrKey(states[i]!.addr);
+      const out: number[] = [];
+      for (let j = 0; j < states.length; j++) {
+        const peer = addrKey(states[j]!.addr);
+        const attached = pairedWith.get(me) === peer || pairedWith.get(peer) === me;
+        // Phase 2 introduced each replica to its master; the second round repeats that one too.
+        if (attached ? again && pairedWith.get(me) === peer : j < i) out.push(j);
+      }
+      return out;
+    };
+    const introduce = (again: boolean): Promise<void[]> =>
+      each((s, i) =>
+        conns.run(s.addr, async (r) => {
+          const p = r.pipeline();
+          for (const j of pairs(i, again)) p.call('CLUSTER', 'MEET', ips[j] as string, String(states[j]!.addr.port), String(busPortOf(states[j]!)));
+          const res = (await p.exec()) ?? [];
+          for (const [err] of res) if (err) throw err;
+        }),
+      );
+    const n = states.length;
+    await step(onEvent, `introduce every node to every other (${(n * (n - 1)) / 2} pairs)`, () => introduce(false));
+    await step(onEvent, 'wait until every handshake completed', () =>
+      waitUntil(
+        `every node to complete its handshakes with all ${n} nodes`,
+        async () => {
+          const texts = await each((s) => conns.run(s.addr, (r) => r.call('CLUSTER', 'NODES')).then(String));
+          const behind = texts.findIndex((t) => t.includes('handshake') || t.trim().split('\n').length < n);
+          return behind < 0 ? { done: true, value: undefined } : { done: false, reason: `${addrKey(states[behind]!.addr)} lists ${texts[behind]!.trim().split('\n').length} of ${n} nodes${texts[behind]!.includes('handshake') ? ', some still in handshake' : ''}` };
+        },
+        { timeoutMs: bounds.agreeBoundMs, intervalMs: bounds.pollIntervalMs, signal, hint: busHint },
+      ),
+    );
+    // Phase 4: the same MEETs once more. A node processes the slots, epoch and role in a packet only
+    // from a sender it already knows by name (cluster.c clusterProcessPacket: the reply that ends a
+    // handshake just renames the peer). After phase 3 the node that sent a MEET knows its peer's
+    // configuration but the peer knows only its name; a second MEET is a packet the peer now
+    // processes in full, instead of waiting up to node-timeout/2 for the next regular ping.
+    await step(onEvent, 'introduce again so that every node hears every configuration', () => introduce(true));
+
+    const bound = `bound ${Math.round(bounds.agreeBoundMs / 1000)} s for ${n} nodes`;
+    const deadline = performance.now() + bounds.agreeBoundMs;
+    // First the cheap reading (CLUSTER INFO, a few hundred bytes per node), polled until every node
+    // knows every other one and serves all slots; only then the full reading rctl check judges.
+    await step(onEvent, `wait until every node knows all ${n} and serves all slots (${bound})`, () =>
+      waitUntil(
+        `every node to know all ${n} nodes, see cluster_state:ok and ${placement.masters.length} masters with slots`,
+        async () => {
+          const infos = await each((s) => conns.run(s.addr, (r) => r.call('CLUSTER', 'INFO')).then((x) => parseInfo(String(x))));
+          const behind = infos.findIndex((x) => Number(x['cluster_known_nodes']) < n || x['cluster_state'] !== 'ok' || Number(x['cluster_size']) !== placement.masters.length);
+          if (behind < 0) return { done: true, value: undefined };
+          const x = infos[behind]!;
+          return { done: false, reason: `${addrKey(states[behind]!.addr)} knows ${x['cluster_known_nodes']} of ${n} nodes, sees ${x['cluster_size']} masters with slots, cluster_state:${x['cluster_state']}` };
+        },
+        { timeoutMs: bounds.agreeBoundMs, intervalMs: bounds.pollIntervalMs, signal, hint: busHint },
+      ),
+    );
+
+    const snapshot = await step(onEvent, 'wait for agreement on roles and slots, replica links up', () =>
       waitUntil(
         'the new cluster to agree on members, slots and roles, report cluster_state:ok and sync every replica',
         async () => {
-          const views = await Promise.all(states.map((s) => readNode(conns, s.addr)));
+          const views = await each((s) => readNode(conns, s.addr));
           const snap: Snapshot = { seed: states[0]!.addr, nodes: views, unreachable: [], fingerprint: fingerprintOf(views) };
           const res = checkCluster(snap, { replicasPerMaster: opts.replicasPerMaster });
           if (slotAgreementMs === undefined && slotsAgreed(views)) slotAgreementMs = Math.round(performance.now() - t0);
           const bad = res.findings.find((f) => f.severity === 'problem');
           return bad ? { done: false, reason: bad.message } : { done: true, value: snap };
         },
-        { timeoutMs: joinTimeoutMs, signal, hint: busHint },
+        { timeoutMs: Math.max(5000, deadline - performance.now()), intervalMs: bounds.pollIntervalMs, signal, hint: busHint },
       ),
     );
     const agreementMs = Math.round(performance.now() - t0);
@@ -178,13 +230,11 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
   }
 }
 
-const FORMING_NODE_TIMEOUT_MS = 300;
-
 const busHint = 'Cluster bus ports (client port + 10000) must be reachable between all nodes; check firewalls and --network.';
 
 /** Every node must be empty, cluster-enabled and alone: never merge a node that holds data or belongs to another cluster. */
 async function preflight(conns: AdminConnections, nodes: readonly FormNode[]): Promise<NodeState[]> {
-  const states = await Promise.all(nodes.map((n) => readNode(conns, n.addr)));
+  const states = await mapLimit(nodes, (n) => readNode(conns, n.addr));
   for (const s of states) assertFreshNode(s);
   const ids = new Set(states.map((s) => s.id));
   if (ids.size !== states.length) throw new RctlError('USAGE', 'The same node is listed twice.', { hint: 'List each node once.' });

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { RctlError } from '../errors.js';
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
@@ -16,6 +17,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       clearTimeout(t);
       reject(new RctlError('INTERRUPTED', 'Interrupted.'));
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal) {
+      // Many waits share one signal on a big cluster (a replica each); without this Node prints a
+      // MaxListenersExceededWarning once more than 10 listen at once.
+      setMaxListeners(0, signal);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
   });
 }

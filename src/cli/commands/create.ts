@@ -44,7 +44,7 @@ export function registerCreate(program: Command): void {
     .option('--image <image>', 'Redis image for docker (default: RCTL_IMAGE, ~/.rctl/config.json, or the pinned official tag)')
     .addOption(choiceOption('--network <mode>', 'docker networking', ['host', 'bridge'], 'host'))
     .option('--port-base <port>', 'first client port; bus ports are port + 10000', port, 6381)
-    .option('--node-timeout <ms>', 'cluster-node-timeout in milliseconds', durationMs, 5000)
+    .option('--node-timeout <ms>', 'cluster-node-timeout in milliseconds (default 5000; more for clusters of over 115 nodes, so that their gossip stays within about a core)', durationMs)
     .option('--host <addr>', 'address to bind and announce', '127.0.0.1')
     .option('--announce-ip <addr>', 'bridge mode: address clients outside Docker use (cluster-announce-ip)')
     .option('--password <password>', 'set requirepass and masterauth on every node; visible to other local users in `ps`: prefer RCTL_PASSWORD or --password-file')
@@ -68,7 +68,7 @@ export function registerCreate(program: Command): void {
           host: flags.host ?? '127.0.0.1',
           announceIp: flags.announceIp,
           portBase: toInt(flags.portBase, '--port-base'),
-          nodeTimeoutMs: toInt(flags.nodeTimeout, '--node-timeout'),
+          nodeTimeoutMs: flags.nodeTimeout === undefined ? undefined : toInt(flags.nodeTimeout, '--node-timeout'),
           password,
           image: flags.image,
         };
@@ -91,6 +91,7 @@ export function registerCreate(program: Command): void {
             image: record.image ?? null,
             network: record.network,
             totalMs,
+            nodeTimeoutMs: record.nodeTimeoutMs,
             agreementMs: form.agreementMs,
             slotAgreementMs: form.slotAgreementMs,
             nodes: orderedNodes(s).map((n) => nodeRow(s, n)),

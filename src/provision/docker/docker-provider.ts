@@ -9,6 +9,7 @@ import { engineId, ensureImage, requireEngine, statusOf } from './engine.js';
 import { LABEL_CLUSTER, LABEL_KIND, containerName, labelsFor, networkName, volumeName } from './labels.js';
 import { containerLogTail } from './logs.js';
 import { tarOf } from './tar.js';
+import { mapLimit } from '../../util/pool.js';
 
 const NODE_KIND = 'redis-node';
 /** In the node's volume: the settings kept off the command line (SECRET_SETTINGS), mode 0600. */
@@ -19,6 +20,9 @@ const SECRETS_FILE = 'redis.conf';
  * `image` with the settings every rctl node gets. Host networking by default (the classic setup:
  * nodes on 127.0.0.1:6381..); bridge networking publishes the ports instead.
  */
+/** Containers created and started at once. */
+const DOCKER_CONCURRENCY = 16;
+
 export class DockerProvider implements Provider {
   readonly kind = 'docker' as const;
 
@@ -61,12 +65,8 @@ export class DockerProvider implements Provider {
     try {
       const machine = await engineId(this.docker);
       const network = req.network === 'bridge' ? await this.ensureNetwork(req.cluster) : 'host';
-      const started = await Promise.all(
-        req.nodes.map(async (n) => {
-          const record = await this.startNode(req, n, network, created);
-          return { ...record, machine };
-        }),
-      );
+      // Bounded: 200 concurrent create+start calls make dockerd time out some of them on 2 cores.
+      const started = await mapLimit(req.nodes, async (n) => ({ ...(await this.startNode(req, n, network, created)), machine }), DOCKER_CONCURRENCY);
       return started.sort((a, b) => a.index - b.index);
     } catch (err) {
       await this.remove(req.cluster, created);

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { defaultNodeTimeoutMs, formingNodeTimeoutMs, formingSizing, gossipFloorMs } from '../../src/cluster/forming.js';
+
+describe('forming sizing', () => {
+  it('keeps the 5 s default node-timeout up to ~115 nodes and grows it with the square of the size beyond', () => {
+    expect(defaultNodeTimeoutMs(6)).toBe(5000);
+    expect(defaultNodeTimeoutMs(100)).toBe(5000);
+    expect(defaultNodeTimeoutMs(115)).toBe(5000);
+    expect(defaultNodeTimeoutMs(116)).toBe(6000);
+    expect(defaultNodeTimeoutMs(200)).toBe(15000);
+  });
+
+  it('forms small clusters at the 500 ms floor of the rejoin delay and big ones with gossip kept within a core', () => {
+    expect(formingNodeTimeoutMs(6)).toBe(500);
+    expect(formingNodeTimeoutMs(36)).toBe(500);
+    expect(formingNodeTimeoutMs(60)).toBe(1350);
+    expect(formingNodeTimeoutMs(100)).toBe(3750);
+    expect(formingNodeTimeoutMs(200)).toBe(15000);
+  });
+
+  it('warns below the timeout at which gossip alone needs about two cores', () => {
+    expect(gossipFloorMs(200)).toBe(7500);
+    expect(gossipFloorMs(6)).toBe(7);
+  });
+
+  it('derives every bound from the size: bigger clusters get longer bounds and slower polling', () => {
+    const small = formingSizing(6, 5000);
+    const big = formingSizing(200, 15000);
+    expect(small.pollIntervalMs).toBe(50);
+    expect(big.pollIntervalMs).toBe(400);
+    expect(big.agreeBoundMs).toBeGreaterThan(small.agreeBoundMs);
+    expect(big.agreeBoundMs).toBe(20_000 + 200 * 200 + 15000);
+    expect(big.attachBoundMs).toBe(10_000 + 100 * 200);
+  });
+});
