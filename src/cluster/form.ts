@@ -7,7 +7,9 @@ import { throwIfAborted } from '../util/abort.js';
 import { waitUntil } from '../util/wait.js';
 import { addrKey, type NodeAddress } from './address.js';
 import { checkCluster } from './check.js';
-import { isMaster, parseInfo } from './cluster-nodes.js';
+import { isGhost, isMaster, parseInfo } from './cluster-nodes.js';
+import { firstError, pipelined } from './slot-ops.js';
+import { formatRanges } from './slots.js';
 import { formingNodeTimeoutMs, formingSizing, gossipFloorMs } from './forming.js';
 import { mapLimit } from '../util/pool.js';
 import { countSlots, SLOT_COUNT } from './slots.js';
@@ -40,6 +42,8 @@ export interface FormResult {
   readonly agreementMs: number;
   /** From "every node answers" to "every node reports the same full slot map" (what redis-cli waits for). */
   readonly slotAgreementMs: number;
+  /** cluster-node-timeout the nodes run with afterwards (the highest, if they differ). */
+  readonly nodeTimeoutMs: number;
 }
 
 /**
@@ -149,45 +153,62 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
     // (node-timeout/2 or the 1-per-second random ping); a direct MEET completes in a cron or two.
     // The handshakes are what a cluster needs anyway (one bus link per pair).
     const pairedWith = new Map(placement.replicas.map((r) => [r.node, r.master]));
-    const pairs = (i: number, again: boolean): number[] => {
+    const pairs = (i: number): number[] => {
       const me = addrKey(states[i]!.addr);
       const out: number[] = [];
       for (let j = 0; j < states.length; j++) {
         const peer = addrKey(states[j]!.addr);
         const attached = pairedWith.get(me) === peer || pairedWith.get(peer) === me;
-        // Phase 2 introduced each replica to its master; the second round repeats that one too.
-        if (attached ? again && pairedWith.get(me) === peer : j < i) out.push(j);
+        // Phase 2 introduced each replica to its master already.
+        if (!attached && j < i) out.push(j);
       }
       return out;
     };
-    const introduce = (again: boolean): Promise<void[]> =>
-      each((s, i) =>
-        conns.run(s.addr, async (r) => {
-          const p = r.pipeline();
-          for (const j of pairs(i, again)) p.call('CLUSTER', 'MEET', ips[j] as string, String(states[j]!.addr.port), String(busPortOf(states[j]!)));
-          const res = (await p.exec()) ?? [];
-          for (const [err] of res) if (err) throw err;
-        }),
-      );
+    // A node busy with hundreds of handshakes answers a pipeline of MEETs late, not never: the
+    // bound grows with the pipeline, and a timed-out pipeline is sent again (MEET is idempotent:
+    // a handshake already in progress for that address is not started twice).
+    // All nodes at once, not through the pool: a MEET is cheap for rctl, and a node that answers
+    // its pipeline late must not hold back the introductions of the nodes queued behind it.
+    const introduce = (): Promise<void[]> =>
+      Promise.all(states.map((s, i) => {
+        const peers = pairs(i);
+        if (peers.length === 0) return Promise.resolve();
+        return waitUntil(
+          `${addrKey(s.addr)} to accept ${peers.length} CLUSTER MEETs`,
+          async () => {
+            const res = await pipelined(conns, s, (p) => {
+              for (const j of peers) p.call('CLUSTER', 'MEET', ips[j] as string, String(states[j]!.addr.port), String(busPortOf(states[j]!)));
+            }, 30_000 + 50 * peers.length);
+            // A reply that did not come in time is a busy node, not a refusal: send the pipeline again.
+            if (res.some(([err]) => err && /timed out/i.test(err.message))) throw new RctlError('TIMEOUT', `${addrKey(s.addr)} did not answer its CLUSTER MEETs in time.`);
+            firstError(res, s, 'CLUSTER MEET');
+            return { done: true, value: undefined };
+          },
+          { timeoutMs: bounds.agreeBoundMs, intervalMs: bounds.pollIntervalMs, signal, hint: busHint },
+        );
+      }));
     const n = states.length;
-    await step(onEvent, `introduce every node to every other (${(n * (n - 1)) / 2} pairs)`, () => introduce(false));
-    await step(onEvent, 'wait until every handshake completed', () =>
+    await step(onEvent, `introduce every node to every other (${(n * (n - 1)) / 2} pairs)`, () => introduce());
+    const met = await step(onEvent, 'wait until every handshake completed', () =>
       waitUntil(
         `every node to complete its handshakes with all ${n} nodes`,
         async () => {
-          const texts = await each((s) => conns.run(s.addr, (r) => r.call('CLUSTER', 'NODES')).then(String));
-          const behind = texts.findIndex((t) => t.includes('handshake') || t.trim().split('\n').length < n);
-          return behind < 0 ? { done: true, value: undefined } : { done: false, reason: `${addrKey(states[behind]!.addr)} lists ${texts[behind]!.trim().split('\n').length} of ${n} nodes${texts[behind]!.includes('handshake') ? ', some still in handshake' : ''}` };
+          const views = await each((s) => readNode(conns, s.addr));
+          const behind = views.find((v) => v.view.length < n || v.view.some(isGhost));
+          return !behind ? { done: true, value: views } : { done: false, reason: `${addrKey(behind.addr)} lists ${behind.view.length} of ${n} nodes${behind.view.some(isGhost) ? ', some still in handshake' : ''}` };
         },
         { timeoutMs: bounds.agreeBoundMs, intervalMs: bounds.pollIntervalMs, signal, hint: busHint },
       ),
     );
-    // Phase 4: the same MEETs once more. A node processes the slots, epoch and role in a packet only
-    // from a sender it already knows by name (cluster.c clusterProcessPacket: the reply that ends a
-    // handshake just renames the peer). After phase 3 the node that sent a MEET knows its peer's
-    // configuration but the peer knows only its name; a second MEET is a packet the peer now
-    // processes in full, instead of waiting up to node-timeout/2 for the next regular ping.
-    await step(onEvent, 'introduce again so that every node hears every configuration', () => introduce(true));
+    // Phase 4: a node processes the slots, epoch and role in a packet only from a sender it already
+    // knows by name (cluster.c clusterProcessPacket: the reply that ends a handshake just renames the
+    // peer). After phase 3 the node that sent a MEET knows its peer's configuration, but the peer may
+    // know only its name (unless gossip named the sender before its MEET arrived). Each peer still
+    // missing a configuration gets one more MEET from its owner, a packet it now processes in full,
+    // instead of waiting up to node-timeout/2 for the next regular ping.
+    const nudged = new Map<string, number>();
+    const stale = await step(onEvent, 'introduce again where a node missed a configuration', () => nudgeStale(conns, met, nudged, 0), (k) => `${k} pairs`);
+    onEvent({ type: 'note', message: `${stale} of ${(n * (n - 1)) / 2} pairs needed a second MEET` });
 
     const bound = `bound ${Math.round(bounds.agreeBoundMs / 1000)} s for ${n} nodes`;
     const deadline = performance.now() + bounds.agreeBoundMs;
@@ -212,6 +233,7 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
         'the new cluster to agree on members, slots and roles, report cluster_state:ok and sync every replica',
         async () => {
           const views = await each((s) => readNode(conns, s.addr));
+          await nudgeStale(conns, views, nudged, bounds.pollIntervalMs * 4);
           const snap: Snapshot = { seed: states[0]!.addr, nodes: views, unreachable: [], fingerprint: fingerprintOf(views) };
           const res = checkCluster(snap, { replicasPerMaster: opts.replicasPerMaster });
           if (slotAgreementMs === undefined && slotsAgreed(views)) slotAgreementMs = Math.round(performance.now() - t0);
@@ -223,7 +245,7 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
     );
     const agreementMs = Math.round(performance.now() - t0);
     await restore();
-    return { placement, snapshot, agreementMs, slotAgreementMs: slotAgreementMs ?? agreementMs };
+    return { placement, snapshot, agreementMs, slotAgreementMs: slotAgreementMs ?? agreementMs, nodeTimeoutMs };
   } catch (err) {
     await restore();
     throw err;
@@ -231,6 +253,43 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
 }
 
 const busHint = 'Cluster bus ports (client port + 10000) must be reachable between all nodes; check firewalls and --network.';
+
+/**
+ * A node that still has a stale picture of a peer (its role, master or slots) after the two rounds
+ * of MEET missed the peer's configuration in a race: the peer's first ping reached it before the
+ * handshake named the peer, so it was not processed, and the next regular ping may be
+ * node-timeout/2 away. One more MEET from the peer is a packet it processes at once. Each pair is
+ * nudged at most once per `everyMs`.
+ */
+async function nudgeStale(conns: AdminConnections, views: readonly NodeState[], last: Map<string, number>, everyMs: number): Promise<number> {
+  const truth = new Map(views.map((v) => [v.id, v.self]));
+  const now = performance.now();
+  const work: { from: NodeState; to: NodeState }[] = [];
+  for (const observer of views) {
+    for (const seen of observer.view) {
+      const self = truth.get(seen.id);
+      if (!self || seen.id === observer.id || isGhost(seen)) continue;
+      const same = isMaster(seen) === isMaster(self) && seen.masterId === self.masterId && formatRanges(seen.slots) === formatRanges(self.slots);
+      const key = `${seen.id}>${observer.id}`;
+      if (same || now - (last.get(key) ?? -Infinity) < everyMs) continue;
+      last.set(key, now);
+      work.push({ from: views.find((v) => v.id === seen.id)!, to: observer });
+    }
+  }
+  // One pipeline per node that owes MEETs, as in phase 3.
+  const byFrom = new Map<string, { from: NodeState; to: NodeState[] }>();
+  for (const { from, to } of work) {
+    const e = byFrom.get(from.id) ?? { from, to: [] };
+    e.to.push(to);
+    byFrom.set(from.id, e);
+  }
+  await mapLimit([...byFrom.values()], ({ from, to }) =>
+    pipelined(conns, from, (p) => {
+      for (const t of to) p.call('CLUSTER', 'MEET', t.self.host || t.addr.host, String(t.addr.port), String(busPortOf(t)));
+    }, 10_000 + 50 * to.length).catch(() => undefined),
+  );
+  return work.length;
+}
 
 /** Every node must be empty, cluster-enabled and alone: never merge a node that holds data or belongs to another cluster. */
 async function preflight(conns: AdminConnections, nodes: readonly FormNode[]): Promise<NodeState[]> {

@@ -112,7 +112,7 @@ async function formExisting(list: string, masters: number, replicas: number, pas
     const form = await formCluster({ nodes: addrs.map((addr) => ({ addr, machine: addr.host })), masters, replicasPerMaster: replicas, conns, onEvent: ctx.onEvent, signal: ctx.signal });
     const s = form.snapshot;
     return {
-      data: { agreementMs: form.agreementMs, slotAgreementMs: form.slotAgreementMs, nodes: orderedNodes(s).map((n) => nodeRow(s, n)) },
+      data: { nodeTimeoutMs: form.nodeTimeoutMs, agreementMs: form.agreementMs, slotAgreementMs: form.slotAgreementMs, nodes: orderedNodes(s).map((n) => nodeRow(s, n)) },
       human: `${infoTable(s)}\n\nCluster formed on ${addrs.map(addrKey).join(', ')} (agreement ${ms(form.agreementMs)}).`,
     };
   } finally {
