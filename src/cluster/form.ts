@@ -10,7 +10,7 @@ import { checkCluster } from './check.js';
 import { isGhost, isMaster, parseInfo } from './cluster-nodes.js';
 import { firstError, pipelined } from './slot-ops.js';
 import { formatRanges } from './slots.js';
-import { formingNodeTimeoutMs, formingSizing, gossipFloorMs } from './forming.js';
+import { formingNodeTimeoutMs, formingSizing, gossipFloorMs, nextFormingTimeoutMs } from './forming.js';
 import { mapLimit } from '../util/pool.js';
 import { countSlots, SLOT_COUNT } from './slots.js';
 import type { AdminConnections } from './connection.js';
@@ -91,7 +91,22 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
   if (nodeTimeoutMs < floor) {
     onEvent({ type: 'warning', message: `cluster-node-timeout ${nodeTimeoutMs} ms is low for ${states.length} nodes: their gossip alone (~${Math.round((4 * states.length ** 2) / (nodeTimeoutMs / 1000))} messages/s) can keep two cores busy and make nodes flag each other failing; ${floor} ms or more is safer on one machine` });
   }
-  const formingTimeout = String(formingNodeTimeoutMs(states.length));
+  let formingTimeout = formingNodeTimeoutMs(states.length, nodeTimeoutMs);
+  /** Seen a pfail/fail flag while forming: give every node a longer timeout at once (see forming.ts). */
+  const backOff = async (why: string): Promise<void> => {
+    const next = nextFormingTimeoutMs(formingTimeout, nodeTimeoutMs);
+    if (next <= formingTimeout) return;
+    formingTimeout = next;
+    onEvent({ type: 'warning', message: `${why}: the machine is busier than expected; node-timeout raised to ${next} ms until the cluster is formed` });
+    await each((s) => conns.run(s.addr, (r) => r.call('CONFIG', 'SET', 'cluster-node-timeout', String(next))).catch(() => undefined));
+  };
+  const flagged = (views: readonly NodeState[]): string | undefined => {
+    for (const v of views) {
+      const l = v.view.find((x) => x.flags.includes('fail?') || x.flags.includes('fail'));
+      if (l) return `${addrKey(v.addr)} flagged ${l.host}:${l.port} as ${l.flags.includes('fail') ? 'failing' : 'possibly failing'}`;
+    }
+    return undefined;
+  };
   const restore = async (): Promise<void> => {
     await each((s, i) =>
       conns
@@ -106,7 +121,7 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
       each((s, i) =>
         conns.run(s.addr, async (r) => {
           // Two CONFIG SETs rather than one with two pairs: multi-pair CONFIG SET is Redis >= 7.0.
-          await r.pipeline().call('CONFIG', 'SET', 'cluster-node-timeout', formingTimeout).call('CONFIG', 'SET', 'repl-diskless-sync-delay', '0').exec();
+          await r.pipeline().call('CONFIG', 'SET', 'cluster-node-timeout', String(formingTimeout)).call('CONFIG', 'SET', 'repl-diskless-sync-delay', '0').exec();
           const range = slotsOf.get(addrKey(s.addr));
           if (range) await addSlotsRange(r, range.start, range.end);
           // Distinct epochs up front so no collision has to be resolved by gossip (redis-cli does the same).
@@ -187,15 +202,42 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
           { timeoutMs: bounds.agreeBoundMs, intervalMs: bounds.pollIntervalMs, signal, hint: busHint },
         );
       }));
+    /** Each node MEETs the peers it does not list yet (or lists only as a handshake). */
+    const reintroduce = (views: readonly NodeState[]): Promise<unknown> =>
+      Promise.all(
+        views.map((v, i) => {
+          const known = new Set(v.view.filter((l) => !isGhost(l)).map((l) => `${l.host}:${l.port}`));
+          const missing = states.map((_, j) => j).filter((j) => j !== i && !known.has(`${ips[j]}:${states[j]!.addr.port}`));
+          if (missing.length === 0) return undefined;
+          return pipelined(conns, v, (p) => {
+            for (const j of missing) p.call('CLUSTER', 'MEET', ips[j] as string, String(states[j]!.addr.port), String(busPortOf(states[j]!)));
+          }, 30_000).catch(() => undefined);
+        }),
+      );
     const n = states.length;
     await step(onEvent, `introduce every node to every other (${(n * (n - 1)) / 2} pairs)`, () => introduce());
+    // A handshake not completed within max(node-timeout, 1 s) is dropped by Redis (clusterCron), and
+    // a node too busy to answer is not a failure: a node that still lacks a peer after a few polls
+    // is introduced to it again, and a node that does not answer in time is just read again.
+    let round = 0;
     const met = await step(onEvent, 'wait until every handshake completed', () =>
       waitUntil(
         `every node to complete its handshakes with all ${n} nodes`,
         async () => {
-          const views = await each((s) => readNode(conns, s.addr));
-          const behind = views.find((v) => v.view.length < n || v.view.some(isGhost));
-          return !behind ? { done: true, value: views } : { done: false, reason: `${addrKey(behind.addr)} lists ${behind.view.length} of ${n} nodes${behind.view.some(isGhost) ? ', some still in handshake' : ''}` };
+          round++;
+          const views = await each((s) => readNode(conns, s.addr).catch((err: unknown) => {
+            if (err instanceof RctlError && (err.code === 'TIMEOUT' || err.code === 'LOADING')) return undefined;
+            throw err;
+          }));
+          const busy = views.findIndex((v) => v === undefined);
+          if (busy >= 0) return { done: false, reason: `${addrKey(states[busy]!.addr)} is too busy to answer` };
+          const read = views as NodeState[];
+          const why = flagged(read);
+          if (why) await backOff(why);
+          const behind = read.find((v) => v.view.length < n || v.view.some(isGhost));
+          if (!behind) return { done: true, value: read };
+          if (round % 8 === 0) await reintroduce(read);
+          return { done: false, reason: `${addrKey(behind.addr)} lists ${behind.view.length} of ${n} nodes${behind.view.some(isGhost) ? ', some still in handshake' : ''}` };
         },
         { timeoutMs: bounds.agreeBoundMs, intervalMs: bounds.pollIntervalMs, signal, hint: busHint },
       ),
@@ -219,6 +261,8 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
         `every node to know all ${n} nodes, see cluster_state:ok and ${placement.masters.length} masters with slots`,
         async () => {
           const infos = await each((s) => conns.run(s.addr, (r) => r.call('CLUSTER', 'INFO')).then((x) => parseInfo(String(x))));
+          const pfail = infos.findIndex((x) => Number(x['cluster_slots_pfail']) > 0 || Number(x['cluster_slots_fail']) > 0);
+          if (pfail >= 0) await backOff(`${addrKey(states[pfail]!.addr)} sees slots of a failing master`);
           const behind = infos.findIndex((x) => Number(x['cluster_known_nodes']) < n || x['cluster_state'] !== 'ok' || Number(x['cluster_size']) !== placement.masters.length);
           if (behind < 0) return { done: true, value: undefined };
           const x = infos[behind]!;
@@ -234,6 +278,8 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
         async () => {
           const views = await each((s) => readNode(conns, s.addr));
           await nudgeStale(conns, views, nudged, bounds.pollIntervalMs * 4);
+          const why = flagged(views);
+          if (why) await backOff(why);
           const snap: Snapshot = { seed: states[0]!.addr, nodes: views, unreachable: [], fingerprint: fingerprintOf(views) };
           const res = checkCluster(snap, { replicasPerMaster: opts.replicasPerMaster });
           if (slotAgreementMs === undefined && slotsAgreed(views)) slotAgreementMs = Math.round(performance.now() - t0);

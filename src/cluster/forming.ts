@@ -22,11 +22,25 @@
  * wait: a master that saw fewer than a majority of masters with slots (every fresh node does, it
  * knows none) turns cluster_state ok only clamp(node-timeout, 500, 5000) ms after that
  * (clusterUpdateState's rejoin delay, counted from the moment its own slots were assigned). So the
- * timeout is lowered to 500 ms, the floor of that delay, as far as the gossip it causes stays
- * within about one core; bigger clusters keep more (and take longer than 5 s to meet anyway).
+ * timeout is lowered towards 500 ms, the floor of that delay, as far as the gossip it causes stays
+ * within about one core (0.375·N² ms); clusters that big take longer than 5 s to meet anyway, and
+ * keep their configured timeout (raised to that bound if it is lower, so forming itself never
+ * floods the machine). A machine busy with other work can still starve a node past it: then
+ * `nextFormingTimeoutMs` backs off.
  */
-export function formingNodeTimeoutMs(nodes: number): number {
-  return Math.max(500, Math.ceil(GOSSIP_COST_MS_PER_NODE_SQUARED * nodes * nodes));
+export function formingNodeTimeoutMs(nodes: number, configuredMs: number): number {
+  const bound = Math.max(500, Math.ceil(GOSSIP_COST_MS_PER_NODE_SQUARED * nodes * nodes));
+  return bound <= DEFAULT_NODE_TIMEOUT_MS ? bound : Math.max(configuredMs, bound);
+}
+
+/**
+ * After a node was seen flagging a peer pfail/fail while forming (it missed a pong for a whole
+ * node-timeout: the machine is busier than the sizing assumed), the timeout doubles, up to the
+ * configured one or Redis's default, whichever is higher; a FAIL would otherwise let a replica
+ * start an election in a cluster that is not even formed.
+ */
+export function nextFormingTimeoutMs(currentMs: number, configuredMs: number): number {
+  return Math.min(Math.max(configuredMs, 15_000), currentMs * 2);
 }
 
 /** Nodes whose gossip at the default timeout (5 s) stays within about a core; beyond, the default grows. */
@@ -74,7 +88,7 @@ export function formingSizing(nodes: number, nodeTimeoutMs: number): FormingSizi
   return {
     pollIntervalMs: Math.min(1000, Math.max(50, 2 * nodes)),
     attachBoundMs: 10_000 + 100 * nodes,
-    agreeBoundMs: 20_000 + 200 * nodes + nodeTimeoutMs,
+    agreeBoundMs: 30_000 + 300 * nodes + 2 * nodeTimeoutMs,
     concurrency: 32,
   };
 }
