@@ -23,16 +23,22 @@ const BASE = { rctl: 20001, cli: 20401 };
 /** Poll (bounded) until the nodes pass rctl's check with one replica per master. */
 async function healthyAfter(addrs, t0, boundMs) {
   const conns = new AdminConnections({ connectTimeoutMs: 2000, commandTimeoutMs: 30_000 });
+  let last = 'not read yet';
   try {
     for (;;) {
       try {
         const views = await mapLimit(addrs, (a) => readNode(conns, a));
         const res = checkCluster({ seed: addrs[0], nodes: views, unreachable: [], fingerprint: fingerprintOf(views) }, { replicasPerMaster: 1 });
         if (res.healthy) return performance.now() - t0;
-      } catch {
+        last = res.findings.find((f) => f.severity === 'problem')?.message ?? 'unhealthy';
+      } catch (err) {
         // busy nodes: read again
+        last = err.message;
       }
-      if (performance.now() - t0 > boundMs) return NaN;
+      if (performance.now() - t0 > boundMs) {
+        console.log(`    never healthy within ${fmt(boundMs)}; last problem: ${last}`);
+        return NaN;
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
   } finally {

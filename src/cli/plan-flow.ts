@@ -6,7 +6,7 @@ import type { Snapshot } from '../cluster/snapshot.js';
 import type { AdminConnections } from '../cluster/connection.js';
 import { ExitCode, RctlError } from '../errors.js';
 import type { Lease } from '../cluster/lease.js';
-import { applyPlan } from '../reshard/apply-plan.js';
+import { applyPlan, DEFAULT_CONCURRENCY } from '../reshard/apply-plan.js';
 import { fromPlanFile, planMoves, planSlots, PlanFileError, toPlanFile, type Plan } from '../reshard/plan.js';
 import { rctlHome } from '../state/paths.js';
 import type { CommandContext, CommandOutput } from './context.js';
@@ -20,6 +20,8 @@ export interface MoveFlags {
   out?: string;
   pipeline?: number;
   timeout?: number;
+  /** Most slot batches in flight at once (--concurrency). */
+  concurrency?: number;
   replace?: boolean;
   allowReplicaMigration?: boolean;
   expectDeletes?: boolean;
@@ -83,6 +85,7 @@ export async function runPlan(ctx: CommandContext, conns: AdminConnections, s: S
     onEvent: ctx.onEvent,
     pipeline: flags.pipeline ?? 1000,
     timeoutMs: flags.timeout ?? 60_000,
+    concurrency: flags.concurrency ?? DEFAULT_CONCURRENCY,
     replace: Boolean(flags.replace),
     lease,
     allowReplicaMigration: Boolean(flags.allowReplicaMigration),

@@ -116,6 +116,11 @@ export class AdminConnections {
       connectTimeout: this.connectTimeoutMs,
       commandTimeout: this.commandTimeoutMs,
       autoResubscribe: false,
+      // ioredis >= 5.4 sends two CLIENT SETINFO on every connect and waits for them before the
+      // connection is ready (and reads its package.json for each until one read finished): one
+      // more round trip per node. Measured on 200 nodes: connecting all took 480 ms without this,
+      // 120-240 ms with it.
+      disableClientInfo: true,
     });
     // Failures surface through the commands; without a listener ioredis logs them itself. The
     // socket error (ECONNREFUSED...) is kept: with retries off, connect() only says "Connection is closed".

@@ -34,6 +34,8 @@ export interface ScaleRunOptions {
   readonly onEvent?: EventSink;
   readonly pipeline?: number;
   readonly timeoutMs?: number;
+  /** Most slot batches in flight at once in the rebalance and drain steps (--concurrency). */
+  readonly concurrency?: number | undefined;
 }
 
 export interface ScaleRow {
@@ -92,7 +94,7 @@ export async function runScalePlan(plan: ScalePlan, s0: Snapshot, o: ScaleRunOpt
         const s = await ready('a rebalance');
         const p = planRebalance(s, { useEmptyMasters: true });
         if (planSlots(p) === 0) return 'already balanced';
-        const r = await applyPlan(p, s, { conns: o.conns, password: o.password, signal: o.signal, onEvent, pipeline: o.pipeline, timeoutMs: o.timeoutMs, lease: o.lease });
+        const r = await applyPlan(p, s, { conns: o.conns, password: o.password, signal: o.signal, onEvent, pipeline: o.pipeline, timeoutMs: o.timeoutMs, concurrency: o.concurrency, lease: o.lease });
         if (r.interrupted) throw new RctlError('INTERRUPTED', `Interrupted after moving ${r.slotsMoved} slot(s); no slot is open.`, { hint: 'Run the same scale command again to continue.' });
         return `${r.slotsMoved} slots, ${r.keysMoved} keys moved`;
       }
@@ -134,7 +136,7 @@ export async function runScalePlan(plan: ScalePlan, s0: Snapshot, o: ScaleRunOpt
             o.conns.run(s.nodes.find((n) => n.id === id)!.addr, (r) => r.call('CONFIG', 'SET', 'cluster-allow-replica-migration', 'no')).catch(() => undefined),
           ),
         );
-        const r = await applyPlan(p, s, { conns: o.conns, password: o.password, signal: o.signal, onEvent, pipeline: o.pipeline, timeoutMs: o.timeoutMs, lease: o.lease });
+        const r = await applyPlan(p, s, { conns: o.conns, password: o.password, signal: o.signal, onEvent, pipeline: o.pipeline, timeoutMs: o.timeoutMs, concurrency: o.concurrency, lease: o.lease });
         if (r.interrupted) throw new RctlError('INTERRUPTED', `Interrupted after moving ${r.slotsMoved} slot(s); no slot is open.`, { hint: 'Run the same scale command again to continue.' });
         return `${r.slotsMoved} slots, ${r.keysMoved} keys moved`;
       }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { addrKey, type NodeAddress } from './address.js';
 import type { AdminConnections } from './connection.js';
 import { RctlError, messageOf } from '../errors.js';
+import { mapLimit } from '../util/pool.js';
 
 /** A master as rctl reaches it (admin address) and as its peers reach it (announced address). */
 export interface SlotNode {
@@ -28,14 +29,18 @@ export async function pipelined(conns: AdminConnections, node: SlotNode, build: 
     const p = r.pipeline();
     build(p);
     if (timeoutMs === undefined) return ((await p.exec()) ?? []) as Result[];
-    // MIGRATE batches can legitimately take longer than the admin command timeout.
+    // MIGRATE batches can legitimately take longer than the admin command timeout. ioredis arms
+    // each command's timer when exec() writes it, synchronously: the longer bound is set for just
+    // that call, so concurrent pipelines on the connection never inherit it.
     const saved = r.options.commandTimeout;
     r.options.commandTimeout = timeoutMs;
+    let pending: Promise<unknown>;
     try {
-      return ((await p.exec()) ?? []) as Result[];
+      pending = p.exec();
     } finally {
       r.options.commandTimeout = saved;
     }
+    return ((await pending) ?? []) as Result[];
   });
 }
 
@@ -62,6 +67,32 @@ export async function stabilize(conns: AdminConnections, node: SlotNode, slots: 
   firstError(res, node, 'CLUSTER SETSLOT STABLE');
 }
 
+/**
+ * COUNTKEYSINSLOT of many slots as one command: a read-only script instead of one command per slot
+ * (a third of the commands a batch sends, and of the client's work, were these counts). `no-writes`
+ * lets it run where a script that may write is refused (a master over maxmemory).
+ */
+const COUNT_SCRIPT = `#!lua flags=no-writes
+local out = {}
+for i = 1, #ARGV do out[i] = redis.call('CLUSTER', 'COUNTKEYSINSLOT', ARGV[i]) end
+return out`;
+
+/** Append the count of `slots` to a pipeline; read its reply with countsFrom. */
+export function countKeysIn(p: Pipeline, slots: readonly number[]): void {
+  p.call('EVAL', COUNT_SCRIPT, '0', ...slots.map(String));
+}
+
+/**
+ * The counts of a countKeysIn reply. A node that refuses the script (scripting disabled by ACL or
+ * rename-command, a Redis older than 7 without script flags) is asked again one command per slot,
+ * so a refusal costs a round trip, never a wrong count; a real error surfaces there.
+ */
+export async function countsFrom(reply: Result | undefined, conns: AdminConnections, node: SlotNode, slots: readonly number[]): Promise<number[]> {
+  const [err, v] = reply ?? [new Error('no reply'), undefined];
+  if (!err && Array.isArray(v) && v.length === slots.length) return v.map(Number);
+  return countKeys(conns, node, slots);
+}
+
 export async function countKeys(conns: AdminConnections, node: SlotNode, slots: readonly number[]): Promise<number[]> {
   const res = await pipelined(conns, node, (p) => {
     for (const s of slots) p.call('CLUSTER', 'COUNTKEYSINSLOT', String(s));
@@ -71,30 +102,70 @@ export async function countKeys(conns: AdminConnections, node: SlotNode, slots: 
 }
 
 /**
+ * `CLUSTER SETSLOT <slot> NODE <ownerId>` for every slot, sent to `n` in one pipeline. With
+ * `count`, COUNTKEYSINSLOT of every slot follows in the same pipeline (same connection, so it runs
+ * after the claim) and the counts are returned; otherwise an empty list.
+ */
+export async function setSlotsNode(conns: AdminConnections, n: SlotNode, ownerId: string, slots: readonly number[], o: { acceptable?: RegExp; count?: boolean } = {}): Promise<number[]> {
+  const res = await pipelined(conns, n, (p) => {
+    for (const s of slots) p.call('CLUSTER', 'SETSLOT', String(s), 'NODE', ownerId);
+    if (o.count) countKeysIn(p, slots);
+  });
+  firstError(res.slice(0, slots.length), n, 'CLUSTER SETSLOT NODE', o.acceptable);
+  return o.count ? countsFrom(res[slots.length], conns, n, slots) : [];
+}
+
+/** A master that gave away its last slot may already be a replica (Redis 7, issue #9223). */
+export const NOT_A_MASTER_ANYMORE = /only with masters/;
+
+/**
+ * Tell masters that only hear of a new owner (neither its old nor its new owner). They learn it by
+ * gossip anyway (the owner bumped its epoch); telling them avoids redirects meanwhile, so a refusal
+ * is a warning, returned, not an error.
+ */
+export async function announceOwner(conns: AdminConnections, owner: SlotNode, others: readonly SlotNode[], slots: readonly number[]): Promise<string[]> {
+  return announceOwners(
+    conns,
+    others.map((n) => ({ node: n, moves: slots.map((slot) => ({ slot, owner: owner.id })) })),
+  );
+}
+
+/** announceOwner for many owners at once: one pipeline per master, whatever each slot's new owner. */
+export async function announceOwners(conns: AdminConnections, tell: readonly { node: SlotNode; moves: readonly { slot: number; owner: string }[] }[]): Promise<string[]> {
+  const warnings: string[] = [];
+  // Bounded: a rebalance of 60 masters tells 58 nodes of 2730 slots each. Sent at once, that was
+  // ~158k queued commands (600 MB of rctl's memory), and the tail of a long pipeline to a busy node
+  // outlived the command timeout. Chunks of ANNOUNCE_CHUNK, a few nodes at a time.
+  const work = tell.flatMap(({ node, moves }) => {
+    const chunks: { node: SlotNode; moves: readonly { slot: number; owner: string }[] }[] = [];
+    for (let i = 0; i < moves.length; i += ANNOUNCE_CHUNK) chunks.push({ node, moves: moves.slice(i, i + ANNOUNCE_CHUNK) });
+    return chunks;
+  });
+  await mapLimit(work, async ({ node, moves }) => {
+    try {
+      const res = await pipelined(conns, node, (p) => {
+        for (const m of moves) p.call('CLUSTER', 'SETSLOT', String(m.slot), 'NODE', m.owner);
+      });
+      firstError(res, node, 'CLUSTER SETSLOT NODE', NOT_A_MASTER_ANYMORE);
+    } catch (err) {
+      warnings.push(messageOf(err));
+    }
+  }, 8);
+  return warnings;
+}
+
+const ANNOUNCE_CHUNK = 512;
+
+/**
  * Make `owner` the owner of `slots` everywhere: the owner first, then the old owner, then every
  * other master. The owner goes first so that a crash in between never leaves a slot without an
  * owner (redis-cli, issue #7116); the old owner may already have turned itself into a replica
  * after losing its last slot, which is fine (issue #9223).
  */
 export async function assignSlots(conns: AdminConnections, owner: SlotNode, previous: SlotNode | undefined, others: readonly SlotNode[], slots: readonly number[]): Promise<string[]> {
-  const setNode = (n: SlotNode): Promise<Result[]> =>
-    pipelined(conns, n, (p) => {
-      for (const s of slots) p.call('CLUSTER', 'SETSLOT', String(s), 'NODE', owner.id);
-    });
-  firstError(await setNode(owner), owner, 'CLUSTER SETSLOT NODE');
-  if (previous) firstError(await setNode(previous), previous, 'CLUSTER SETSLOT NODE', /only with masters/);
-  // Others learn it by gossip anyway (the owner bumped its epoch); telling them avoids redirects meanwhile.
-  const warnings: string[] = [];
-  await Promise.all(
-    others.map(async (n) => {
-      try {
-        firstError(await setNode(n), n, 'CLUSTER SETSLOT NODE', /only with masters/);
-      } catch (err) {
-        warnings.push(messageOf(err));
-      }
-    }),
-  );
-  return warnings;
+  await setSlotsNode(conns, owner, owner.id, slots);
+  if (previous) await setSlotsNode(conns, previous, owner.id, slots, { acceptable: NOT_A_MASTER_ANYMORE });
+  return announceOwner(conns, owner, others, slots);
 }
 
 /**
@@ -104,16 +175,49 @@ export async function assignSlots(conns: AdminConnections, owner: SlotNode, prev
  * `asking`: the slot is importing (not owned) on the source, as when fix drains stray keys.
  */
 export async function migrateSlots(o: MigrateOptions, source: SlotNode, target: NodeAddress, slots: readonly number[], asking = false): Promise<number> {
+  return (await migrateSlotsWith(o, source, target, slots, { asking })).moved;
+}
+
+export type Pipeline = ReturnType<Redis['pipeline']>;
+
+/** What a caller of migrateSlotsWith already has, and what it wants read right after the MIGRATEs. */
+export interface MigrateExtras {
+  /** The slots are importing (not owned) on the source: every command needs ASKING. */
+  readonly asking?: boolean;
+  /**
+   * The first page of keys of some slots, read by the caller in a pipeline it sent anyway (after
+   * the slots were opened): the first round uses it instead of GETKEYSINSLOT. Slots not in the
+   * map are read as usual.
+   */
+  readonly firstPages?: ReadonlyMap<number, Buffer[]>;
+  /**
+   * Commands appended to every MIGRATE pipeline, so they run on the source right after its
+   * MIGRATEs without a round trip of their own; the replies of the last pipeline are returned.
+   * When there was nothing to migrate they run alone.
+   */
+  readonly then?: (p: Pipeline) => void;
+}
+
+/** migrateSlots, reusing keys already read and reading more right after the MIGRATEs (MigrateExtras). */
+export async function migrateSlotsWith(o: MigrateOptions, source: SlotNode, target: NodeAddress, slots: readonly number[], x: MigrateExtras = {}): Promise<{ moved: number; then: Result[] }> {
+  const asking = x.asking ?? false;
   let pending = [...slots];
   let moved = 0;
   let replaceSlots = new Set<number>();
+  let then: Result[] | undefined;
   for (let round = 0; pending.length > 0; round++) {
     if (round > 100_000) throw new RctlError('REDIS_ERROR', `Keys keep appearing in slots being moved from ${addrKey(source.addr)}.`);
-    const keysRes = await pipelined(o.conns, source, (p) => {
-      for (const s of pending) p.callBuffer('CLUSTER', 'GETKEYSINSLOT', String(s), String(o.pipeline));
-    });
+    const known = round === 0 && x.firstPages ? x.firstPages : undefined;
+    const toRead = known ? pending.filter((s) => !known.has(s)) : pending;
+    const keysRes =
+      toRead.length === 0
+        ? []
+        : await pipelined(o.conns, source, (p) => {
+            for (const s of toRead) p.callBuffer('CLUSTER', 'GETKEYSINSLOT', String(s), String(o.pipeline));
+          });
     firstError(keysRes, source, 'CLUSTER GETKEYSINSLOT');
-    const work = pending.map((slot, i) => ({ slot, keys: keysRes[i]![1] as Buffer[] })).filter((w) => w.keys.length > 0);
+    const read = new Map(toRead.map((s, i) => [s, keysRes[i]![1] as Buffer[]]));
+    const work = pending.map((slot) => ({ slot, keys: known?.get(slot) ?? read.get(slot) ?? [] })).filter((w) => w.keys.length > 0);
     if (work.length === 0) break;
     const migrateArgs = (keys: Buffer[], replace: boolean): (string | Buffer)[] => [
       target.host,
@@ -134,10 +238,13 @@ export async function migrateSlots(o: MigrateOptions, source: SlotNode, target: 
           if (asking) p.call('ASKING');
           p.call('MIGRATE', ...migrateArgs(w.keys, o.replace || replaceSlots.has(w.slot)));
         }
+        x.then?.(p);
       },
       o.timeoutMs * 2 + 10_000,
     );
-    const replies = asking ? res.filter((_, i) => i % 2 === 1) : res;
+    const sent = asking ? work.length * 2 : work.length;
+    then = res.slice(sent);
+    const replies = asking ? res.slice(0, sent).filter((_, i) => i % 2 === 1) : res.slice(0, sent);
     const nextReplace = new Set<number>();
     for (let i = 0; i < work.length; i++) {
       const w = work[i]!;
@@ -165,7 +272,8 @@ export async function migrateSlots(o: MigrateOptions, source: SlotNode, target: 
     // migrating slot go to the target through ASK redirects).
     pending = work.filter((w) => w.keys.length >= o.pipeline || nextReplace.has(w.slot)).map((w) => w.slot);
   }
-  return moved;
+  if (!then) then = x.then ? await pipelined(o.conns, source, (p) => x.then?.(p)) : [];
+  return { moved, then };
 }
 
 /**

@@ -3,14 +3,32 @@ import type { CheckResult } from '../cluster/check.js';
 import { parseClusterNodes, isMyself, type NodeLine } from '../cluster/cluster-nodes.js';
 import type { AdminConnections } from '../cluster/connection.js';
 import { mastersOf, nodeById, takeSnapshot, type NodeState, type Snapshot } from '../cluster/snapshot.js';
-import { formatRanges, rangesFromSlots, slotsOf } from '../cluster/slots.js';
+import { formatRanges, rangesFromSlots, SLOT_COUNT } from '../cluster/slots.js';
 import { RctlError, messageOf } from '../errors.js';
 import { noEvents, type EventSink } from '../events.js';
 import { LEASE_SLOT } from '../cluster/lease.js';
 import { settledVerdict, type SettledVerdict } from '../cluster/ready.js';
 import { mastersEmptiedBy } from './emptied.js';
-import { planSlots, toWaves, type Plan, type SlotBatch, type Wave } from './plan.js';
-import { assignSlots, countKeys, migrateSlots, pipelined, returnKeys, setSlotsState, stabilize, type MigrateOptions, type SlotNode } from '../cluster/slot-ops.js';
+import { disjointRounds, planSlots, toWaves, type Plan, type SlotBatch, type Wave } from './plan.js';
+import {
+  announceOwners,
+  assignSlots,
+  countKeys,
+  countKeysIn,
+  countsFrom,
+  firstError,
+  migrateSlotsWith,
+  NOT_A_MASTER_ANYMORE,
+  pipelined,
+  returnKeys,
+  setSlotsNode,
+  setSlotsState,
+  stabilize,
+  type MigrateOptions,
+  type Pipeline,
+  type SlotNode,
+} from '../cluster/slot-ops.js';
+import { mapLimit } from '../util/pool.js';
 
 export interface ApplyOptions {
   readonly conns: AdminConnections;
@@ -32,7 +50,14 @@ export interface ApplyOptions {
   readonly allowReplicaMigration?: boolean;
   /** Clients delete keys during the move: fewer keys afterwards is a warning, not a problem. */
   readonly expectDeletes?: boolean;
+  /** Most batches in flight at once across a wave (default DEFAULT_CONCURRENCY). */
+  readonly concurrency?: number;
 }
+
+const PROGRESS_MS = 250;
+
+/** Batches in flight at once when the caller does not say (measured: see bench/reshard.mjs). */
+export const DEFAULT_CONCURRENCY = 8;
 
 export interface ApplyResult {
   readonly slotsMoved: number;
@@ -65,7 +90,7 @@ export function assertFresh(plan: Plan, s: Snapshot): void {
 }
 
 /**
- * Execute a plan wave by wave. Within a wave every (from, to) batch runs concurrently; after each
+ * Execute a plan wave by wave. Within a wave up to `concurrency` batches run at once; after each
  * wave every master must name the new owner of every moved slot and no slot may be left open.
  * Ctrl-C (the signal) is honoured between waves only, so a stop never leaves a slot open.
  */
@@ -73,6 +98,7 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
   assertFresh(plan, snapshot);
   const onEvent = o.onEvent ?? noEvents;
   const mo: MigrateOptions = { conns: o.conns, password: o.password, pipeline: o.pipeline ?? 1000, timeoutMs: o.timeoutMs ?? 60_000, replace: o.replace ?? false };
+  const concurrency = Math.max(1, Math.floor(o.concurrency ?? DEFAULT_CONCURRENCY));
   const masters = mastersOf(snapshot);
   // The lease is a key (with a TTL) of rctl's own: not the user's data, left out of every count.
   const ownKeys = o.lease?.exclusive ? 1 : 0;
@@ -91,6 +117,15 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
   let verdict: SettledVerdict;
   /** The last wave moved and not yet verified. */
   let unverified: Wave | undefined;
+  let lastProgress = 0;
+  /** A progress event after a wave, and after a batch at most every PROGRESS_MS. */
+  const progress = (waveDone: boolean): void => {
+    const now = performance.now();
+    if (!waveDone && now - lastProgress < PROGRESS_MS) return;
+    lastProgress = now;
+    const secs = Math.max((now - t0) / 1000, 1e-3);
+    onEvent({ type: 'progress', step: plan.kind, done: slotsMoved, total, unit: 'slots', keys: keysMoved, keysPerSec: keysMoved / secs, etaSec: (total - slotsMoved) / Math.max(slotsMoved / secs, 1e-3) });
+  };
 
   try {
     for (const wave of plan.waves) {
@@ -99,36 +134,49 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
         break;
       }
       o.lease?.assertHeld();
-      // One reading of every master serves twice: the wave before must have landed everywhere, and
-      // (defence in depth behind the lease) what the plan assumed for this wave must still hold.
-      const views = await readViews(o.conns, masters);
+      // One reading of every master serves three times: the wave before must have landed
+      // everywhere, what the plan assumed for this wave must still hold (defence in depth behind
+      // the lease), and no master but a slot's source and target may hold keys of it.
+      const views = await readViews(o.conns, masters, wave);
       if (unverified) assertWaveLanded(views, unverified);
       assertWaveReady(views, wave);
-      const outcomes = await Promise.allSettled(wave.map((b) => moveBatch(snapshot, b, mo, warnings, onEvent)));
-      for (const out of outcomes) {
-        if (out.status === 'fulfilled') {
-          slotsMoved += out.value.slots;
-          keysMoved += out.value.keys;
-        }
+      assertNoOtherHolders(views);
+      // At most `concurrency` batches in flight, taken in wave order (toWaves spreads a wave's
+      // batches over as many different nodes as it can), in rounds where no node both gives and
+      // takes (disjointRounds: a claim's epoch bump must not meet a stale claim of the same node).
+      // After a failure no further batch starts: one that never started opened nothing; the ones
+      // in flight finish and leave nothing open.
+      const moved: SlotBatch[] = [];
+      let failure: { reason: unknown } | undefined;
+      for (const round of disjointRounds(wave)) {
+        if (failure) break;
+        await mapLimit(
+          round,
+          async (b) => {
+            if (failure) return;
+            try {
+              const r = await moveBatch(snapshot, b, mo, warnings, onEvent);
+              slotsMoved += r.slots;
+              keysMoved += r.keys;
+              moved.push(b);
+              progress(false);
+            } catch (reason) {
+              failure ??= { reason };
+            }
+          },
+          concurrency,
+        );
       }
-      const failed = outcomes.find((x): x is PromiseRejectedResult => x.status === 'rejected');
-      if (failed) throw failed.reason;
+      // The masters that neither gave nor received a slot learn its new owner once per wave, one
+      // pipeline each (gossip tells them anyway; this spares clients redirects meanwhile). The
+      // next reading checks that every one of them names the new owners.
+      warnings.push(...(await announceOwners(o.conns, masters.map((m) => ({ node: m, moves: moved.filter((b) => b.from !== m.id && b.to !== m.id).flatMap((b) => b.slots.map((slot) => ({ slot, owner: b.to }))) })))));
+      progress(true);
+      if (failure) throw failure.reason;
       unverified = wave;
       waveIndex++;
-      const secs = (performance.now() - t0) / 1000;
-      const slotsRate = slotsMoved / Math.max(secs, 1e-3);
-      onEvent({
-        type: 'progress',
-        step: plan.kind,
-        done: slotsMoved,
-        total,
-        unit: 'slots',
-        keys: keysMoved,
-        keysPerSec: keysMoved / Math.max(secs, 1e-3),
-        etaSec: (total - slotsMoved) / Math.max(slotsRate, 1e-3),
-      });
     }
-    if (unverified) assertWaveLanded(await readViews(o.conns, masters), unverified);
+    if (unverified) assertWaveLanded(await readViews(o.conns, masters, []), unverified);
     moveMs = Math.round(performance.now() - t0);
     // The verdict waits, bounded, for what rctl itself changed to reach every node (replicas learn
     // new owners by gossip) and judges only what is still wrong then; lost keys never settle. It is
@@ -156,7 +204,7 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
         waves: toWaves(
           remainingWaves.flatMap((w) => w.flatMap((b) => b.slots.map((slot) => ({ slot, from: b.from, to: b.to })))),
           Math.max(1, ...plan.waves.flat().map((b) => b.slots.length)),
-          Math.max(1, ...plan.waves.map((w) => w.length)),
+          Math.max(1, ...plan.waves.map(batchesPerPair)),
         ),
         notes: [`remaining part of an interrupted ${plan.kind}`],
       }
@@ -175,6 +223,13 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
     settleMs: verdict.waitedMs,
     emptied,
   };
+}
+
+/** The most batches one (from, to) pair has in a wave: the plan's batches per wave. */
+function batchesPerPair(w: Wave): number {
+  const n = new Map<string, number>();
+  for (const b of w) n.set(`${b.from}>${b.to}`, (n.get(`${b.from}>${b.to}`) ?? 0) + 1);
+  return Math.max(0, ...n.values());
 }
 
 async function withKeyCount(err: unknown, conns: AdminConnections, s: Snapshot, before: number, expires: number, deletesExpected: boolean): Promise<unknown> {
@@ -233,20 +288,6 @@ async function keepMasters(conns: AdminConnections, s: Snapshot, emptied: readon
   return restore;
 }
 
-/** The own line of every master, read now. */
-async function ownLines(conns: AdminConnections, nodes: readonly SlotNode[]): Promise<Map<string, NodeLine>> {
-  const out = new Map<string, NodeLine>();
-  await Promise.all(
-    nodes.map(async (n) => {
-      const res = await pipelined(conns, n, (p) => p.call('CLUSTER', 'NODES'));
-      if (res[0]?.[0]) throw res[0][0];
-      const self = parseClusterNodes(String(res[0]?.[1] ?? '')).find(isMyself);
-      if (self) out.set(n.id, self);
-    }),
-  );
-  return out;
-}
-
 const owns = (l: NodeLine | undefined, slot: number): boolean => Boolean(l?.slots.some((r) => r.start <= slot && slot <= r.end));
 const isOpen = (l: NodeLine | undefined, slot: number): boolean => Boolean(l && (l.migrating.some((m) => m.slot === slot) || l.importing.some((m) => m.slot === slot)));
 
@@ -259,20 +300,37 @@ function changedUnder(what: string): RctlError {
   });
 }
 
-/** Every master's CLUSTER NODES, read now: its own line (open slots) and its view of the owners. */
+/**
+ * Every master's CLUSTER NODES, read now: its own line (open slots) and its view of the owners;
+ * and how many keys it holds of each slot of the coming wave that it neither gives nor receives.
+ */
 interface MasterView {
   readonly m: NodeState;
   readonly view: readonly NodeLine[];
   readonly self: NodeLine | undefined;
+  /** Slot -> keys this master holds of it, for the wave's slots it is not a party to. */
+  readonly strayCounts: ReadonlyMap<number, number>;
 }
 
-async function readViews(conns: AdminConnections, masters: readonly NodeState[]): Promise<MasterView[]> {
+/** The own line in a CLUSTER NODES reply (the first reply of a pipeline), or the node's error. */
+function ownLine(res: [Error | null, unknown] | undefined, n: SlotNode): NodeLine | undefined {
+  if (!res) return undefined;
+  firstError([res], n, 'CLUSTER NODES');
+  return parseClusterNodes(String(res[1] ?? '')).find(isMyself);
+}
+
+async function readViews(conns: AdminConnections, masters: readonly NodeState[], wave: Wave): Promise<MasterView[]> {
   return Promise.all(
     masters.map(async (m) => {
-      const res = await pipelined(conns, m, (p) => p.call('CLUSTER', 'NODES'));
-      if (res[0]?.[0]) throw res[0][0];
+      const foreign = wave.filter((b) => b.from !== m.id && b.to !== m.id).flatMap((b) => b.slots);
+      const res = await pipelined(conns, m, (p) => {
+        p.call('CLUSTER', 'NODES');
+        if (foreign.length > 0) countKeysIn(p, foreign);
+      });
+      firstError(res.slice(0, 1), m, 'CLUSTER NODES');
+      const counts = foreign.length > 0 ? await countsFrom(res[1], conns, m, foreign) : [];
       const view = parseClusterNodes(String(res[0]?.[1] ?? ''));
-      return { m, view, self: view.find(isMyself) };
+      return { m, view, self: view.find(isMyself), strayCounts: new Map(foreign.map((slot, i) => [slot, counts[i]!])) };
     }),
   );
 }
@@ -312,38 +370,74 @@ async function moveBatch(
   if (!src || !dst) throw new RctlError('REFUSED', `The plan names a node this cluster does not have (${!src ? b.from : b.to}).`, { hint: 'Make a new plan.' });
   const others: SlotNode[] = mastersOf(s).filter((m) => m.id !== src.id && m.id !== dst.id);
   const slots = b.slots;
-  // Right before opening: the source still owns every slot and neither side has it open.
-  const lines = await ownLines(mo.conns, [src, dst]);
+  const n = slots.length;
+  // Right before opening (a batch may start well after the wave's reading), in one round trip:
+  // the source still owns every slot and neither side has it open; and the source's key counts.
+  const [srcRes, dstRes] = await (Promise.all([
+      pipelined(mo.conns, src, (p) => {
+        p.call('CLUSTER', 'NODES');
+        countKeysIn(p, slots);
+      }),
+      pipelined(mo.conns, dst, (p) => p.call('CLUSTER', 'NODES')),
+    ]));
+  const srcLine = ownLine(srcRes[0], src);
+  const dstLine = ownLine(dstRes[0], dst);
   for (const slot of slots) {
-    if (!owns(lines.get(src.id), slot)) throw changedUnder(`moving slot ${slot}: ${addrKey(src.addr)} no longer owns it`);
-    if (owns(lines.get(dst.id), slot)) throw changedUnder(`moving slot ${slot}: ${addrKey(dst.addr)} already owns it`);
-    if (isOpen(lines.get(src.id), slot) || isOpen(lines.get(dst.id), slot)) throw changedUnder(`moving slot ${slot}: it is already open on ${addrKey(src.addr)} or ${addrKey(dst.addr)}`);
+    if (!owns(srcLine, slot)) throw changedUnder(`moving slot ${slot}: ${addrKey(src.addr)} no longer owns it`);
+    if (owns(dstLine, slot)) throw changedUnder(`moving slot ${slot}: ${addrKey(dst.addr)} already owns it`);
+    if (isOpen(srcLine, slot) || isOpen(dstLine, slot)) throw changedUnder(`moving slot ${slot}: it is already open on ${addrKey(src.addr)} or ${addrKey(dst.addr)}`);
   }
-  const before = await countKeys(mo.conns, src, slots);
+  const before = await countsFrom(srcRes[1], mo.conns, src, slots);
   let opened = false;
   try {
     // Importing on the target first, then migrating on the source: the order redis-cli uses, so
     // that a client redirected by the source with ASK is always accepted by the target.
     await setSlotsState(mo.conns, dst, slots, 'IMPORTING', src.id);
     opened = true;
-    await setSlotsState(mo.conns, src, slots, 'MIGRATING', dst.id);
-    let moved = await migrateSlots(mo, src, peerAddress(src, dst.id, dst.addr), slots);
+    // MIGRATING, then the first page of keys of each slot that had any, in one round trip: one
+    // connection runs them in order, so the page is read with the slot migrating already. A key
+    // written in between is found by the count after the MIGRATEs.
+    const withKeys = slots.filter((_, i) => before[i]! > 0);
+    const opening = await (pipelined(mo.conns, src, (p) => {
+        for (const slot of slots) p.call('CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', dst.id);
+        for (const slot of withKeys) p.callBuffer('CLUSTER', 'GETKEYSINSLOT', String(slot), String(mo.pipeline));
+      }));
+    firstError(opening.slice(0, n), src, 'CLUSTER SETSLOT MIGRATING');
+    firstError(opening.slice(n), src, 'CLUSTER GETKEYSINSLOT');
+    const pages = new Map<number, Buffer[]>(slots.map((slot) => [slot, []]));
+    withKeys.forEach((slot, j) => pages.set(slot, opening[n + j]![1] as Buffer[]));
+    const peer = peerAddress(src, dst.id, dst.addr);
+    // Read right after the MIGRATEs, on the same connection: what the source still holds of each
+    // slot, and its own line (it must still own them: a failover or another operation may not).
+    const then = (p: Pipeline): void => {
+      countKeysIn(p, slots);
+      p.call('CLUSTER', 'NODES');
+    };
+    let round = await migrateSlotsWith(mo, src, peer, slots, { firstPages: pages, then });
+    let moved = round.moved;
     // Nothing may be left behind before ownership changes (SETSLOT NODE would refuse anyway).
-    for (let i = 0; i < 3; i++) {
-      const left = await countKeys(mo.conns, src, slots);
-      if (left.every((n) => n === 0)) break;
+    for (let i = 0; ; i++) {
+      const left = await countsFrom(round.then[0], mo.conns, src, slots);
+      if (left.every((c) => c === 0)) break;
       if (i === 2) throw new RctlError('REDIS_ERROR', `${addrKey(src.addr)} still holds keys in slots being moved after MIGRATE drained them.`, { hint: 'Run `rctl fix`.' });
-      moved += await migrateSlots(mo, src, peerAddress(src, dst.id, dst.addr), slots.filter((_, j) => left[j]! > 0));
+      round = await migrateSlotsWith(mo, src, peer, slots.filter((_, j) => left[j]! > 0), { then });
+      moved += round.moved;
     }
-    // The target's claim bumps its epoch; a node that holds keys of a slot it hears was claimed
-    // by a higher epoch deletes them (cluster.c, dirty slots). Nobody else may hold any.
-    await assertNoOtherHolders(mo.conns, others, slots);
-    const still = await ownLines(mo.conns, [src]);
-    for (const slot of slots) if (!owns(still.get(src.id), slot)) throw changedUnder(`assigning slot ${slot}: ${addrKey(src.addr)} lost it while its keys were moving`);
-    warnings.push(...(await assignSlots(mo.conns, dst, src, others, slots)));
-    const after = await countKeys(mo.conns, dst, slots);
-    const expected = before.reduce((a, n) => a + n, 0);
-    const got = after.reduce((a, n) => a + n, 0);
+    const still = ownLine(round.then[1], src);
+    for (const slot of slots) if (!owns(still, slot)) throw changedUnder(`assigning slot ${slot}: ${addrKey(src.addr)} lost it while its keys were moving`);
+    // No other master holds keys of these slots: checked in the wave's reading, before any of
+    // them opened. Keys of a slot can reach a master only as its owner or while it imports the
+    // slot, and neither happened to the others since (they own none of these slots, and opening
+    // one on them is what the next wave's reading and assertWaveLanded would catch).
+    //
+    // The target claims first, the source next, the other masters at the end of the wave
+    // (redis-cli's order: a crash in between never leaves a slot without owner, #7116; a source
+    // that lost its last slot may already be a replica, #9223). The target counts what arrived in
+    // the same round trip, after its claim.
+    const after = await setSlotsNode(mo.conns, dst, dst.id, slots, { count: true });
+    await setSlotsNode(mo.conns, src, dst.id, slots, { acceptable: NOT_A_MASTER_ANYMORE });
+    const expected = before.reduce((a, c) => a + c, 0);
+    const got = after.reduce((a, c) => a + c, 0);
     if (got < expected) {
       // A whole slot that arrived empty is not a client deleting a few keys: stop everything.
       // The lease's slot may hold only the lease, which another rctl may have broken meanwhile.
@@ -358,7 +452,7 @@ async function moveBatch(
       warnings.push(w);
       onEvent({ type: 'warning', message: w });
     }
-    return { slots: slots.length, keys: moved };
+    return { slots: n, keys: moved };
   } catch (err) {
     // Keys found missing after the claim: the slots are closed already; touch nothing more.
     if (opened && !(err instanceof RctlError && err.code === 'KEYS_LOST')) await settleBatch(mo, src, dst, others, slots, err, !(err instanceof SafetyStop));
@@ -366,12 +460,18 @@ async function moveBatch(
   }
 }
 
-async function assertNoOtherHolders(conns: AdminConnections, others: readonly SlotNode[], slots: readonly number[]): Promise<void> {
-  const counts = await Promise.all(others.map(async (n) => ({ n, c: await countKeys(conns, n, slots) })));
-  for (const { n, c } of counts) {
-    const held = slots.filter((_, i) => c[i]! > 0);
+/**
+ * The target's claim bumps its epoch; a node that holds keys of a slot it hears was claimed by a
+ * higher epoch deletes them (cluster.c, dirty slots). So before a wave opens anything, no master
+ * but a slot's source and target may hold any key of it. A master that gave away its last slot
+ * may have become a replica (Redis 7): a replica holds its master's keys, it is not asked.
+ */
+function assertNoOtherHolders(views: readonly MasterView[]): void {
+  for (const { m, self, strayCounts } of views) {
+    if (self && !self.flags.includes('master')) continue;
+    const held = [...strayCounts].filter(([, c]) => c > 0).map(([slot]) => slot);
     if (held.length > 0) {
-      throw new SafetyStop('REFUSED', `Stopped before assigning slot(s) ${formatRanges(rangesFromSlots(held))}: ${addrKey(n.addr)} holds keys of them without owning them, and would delete them once the new owner is announced.`, {
+      throw new SafetyStop('REFUSED', `Stopped before moving slot(s) ${formatRanges(rangesFromSlots(held))}: ${addrKey(m.addr)} holds keys of them without owning them, and would delete them once the new owner is announced.`, {
         hint: 'Run `rctl fix`: it moves those keys to the owner first.',
       });
     }
@@ -403,17 +503,26 @@ async function settleBatch(mo: MigrateOptions, src: NodeState, dst: NodeState, o
   }
 }
 
+/** Slot -> index in `view` of the line that claims it (-1: none). */
+function ownerIndex(view: readonly NodeLine[]): Int32Array {
+  const owner = new Int32Array(SLOT_COUNT).fill(-1);
+  view.forEach((l, i) => {
+    for (const r of l.slots) owner.fill(i, r.start, r.end + 1);
+  });
+  return owner;
+}
+
 /** After a wave: every master names the new owner for each moved slot, and has no open slot. */
 function assertWaveLanded(views: readonly MasterView[], wave: Wave): void {
   for (const { m, view, self } of views) {
-    const owner = new Map<number, string>();
-    for (const l of view) for (const slot of slotsOf(l.slots)) owner.set(slot, l.id);
     // A master that gave away its last slot may have become a replica (Redis 7): it is not asked.
     if (self && !self.flags.includes('master')) continue;
+    const owner = ownerIndex(view);
+    const ownerOf = (slot: number): string | undefined => view[owner[slot]!]?.id;
     for (const b of wave)
       for (const slot of b.slots)
-        if (owner.get(slot) !== b.to)
-          throw new RctlError('REDIS_ERROR', `After moving slot ${slot}, ${addrKey(m.addr)} names ${owner.get(slot)?.slice(0, 8) ?? 'no owner'} instead of ${b.to.slice(0, 8)}.`, {
+        if (ownerOf(slot) !== b.to)
+          throw new RctlError('REDIS_ERROR', `After moving slot ${slot}, ${addrKey(m.addr)} names ${ownerOf(slot)?.slice(0, 8) ?? 'no owner'} instead of ${b.to.slice(0, 8)}.`, {
             hint: 'Run `rctl check`; if it persists, `rctl fix`.',
           });
     if (self && (self.migrating.length > 0 || self.importing.length > 0)) {

@@ -1,7 +1,7 @@
 import { addrKey } from '../cluster/address.js';
 import { resolveNodeRef } from '../cluster/node-ref.js';
 import { mastersOf, type Snapshot } from '../cluster/snapshot.js';
-import { countSlots, SLOT_COUNT, slotsOf } from '../cluster/slots.js';
+import { countSlots, SLOT_COUNT, slotsOf, type SlotRange } from '../cluster/slots.js';
 import { RctlError, usageError } from '../errors.js';
 import { toWaves, type Plan } from './plan.js';
 import { DEFAULT_BATCHES_PER_WAVE, DEFAULT_SLOTS_PER_BATCH, nodeAddresses } from './plan-reshard.js';
@@ -37,8 +37,15 @@ export function parseWeights(s: Snapshot, items: readonly string[]): Map<string,
 /**
  * Pure rebalance planner with redis-cli's rules: each involved master's ideal share is
  * floor(16384 / total weight * weight); nothing moves unless some master is off by more than
- * `threshold` percent; masters without slots take part only with `useEmptyMasters`. Givers and
- * takers are matched largest-first; ties are broken by node id so the plan is deterministic.
+ * `threshold` percent; masters without slots take part only with `useEmptyMasters`.
+ *
+ * It moves the fewest slots that reach those shares: flooring leaves a remainder of fewer slots
+ * than masters, and each of those slots stays, one each, on the masters furthest above their share
+ * (redis-cli hands the remainder to the takers instead, which moves up to one slot more per
+ * master). Then every giver's surplus is matched to the takers largest-first, so each slot moves
+ * at most once, only from a master above its share to one below it, and there are fewer
+ * source->target pairs than masters; toWaves runs those pairs side by side. Ties are broken by
+ * node id so the plan is deterministic.
  */
 export function planRebalance(s: Snapshot, intent: RebalanceIntent = {}): Plan {
   const threshold = intent.threshold ?? 2;
@@ -66,31 +73,59 @@ export function planRebalance(s: Snapshot, intent: RebalanceIntent = {}): Plan {
   const over = nodes.some((n) => (n.count > 0 ? Math.abs(100 - (100 * n.expected) / n.count) > threshold : n.expected > 1));
   if (!over) return { ...base, waves: [], notes: [`no rebalancing needed: every master is within ${threshold}% of its share`, ...emptyNote] };
 
-  // Rounding down leaves the balances summing above zero: the takers absorb the remainder.
-  let total = nodes.reduce((n, x) => n + x.balance, 0);
-  while (total > 0) {
-    for (const n of nodes) {
-      if (n.balance <= 0 && total > 0) {
-        n.balance--;
-        total--;
-      }
+  const moves = matchBalances(settleRemainder(nodes.map((n) => ({ id: n.m.id, balance: n.balance, slots: n.m.self.slots }))));
+  return { ...base, waves: toWaves(moves, intent.slotsPerBatch ?? DEFAULT_SLOTS_PER_BATCH, intent.batchesPerWave ?? DEFAULT_BATCHES_PER_WAVE), notes: emptyNote };
+}
+
+export interface Balance {
+  readonly id: string;
+  /** Slots above (> 0) or below (< 0) the share. */
+  balance: number;
+  readonly slots: readonly SlotRange[];
+}
+
+/**
+ * Flooring the shares leaves the balances summing to R > 0 (fewer than the number of masters when
+ * weights are equal). One slot of the remainder stays on each of the R masters with the largest
+ * balance: on a giver that is one slot less to move, on anyone else it is one slot more to take.
+ * Balances then sum to zero. Pure; ties by id.
+ */
+export function settleRemainder(nodes: Balance[]): Balance[] {
+  let left = nodes.reduce((n, x) => n + x.balance, 0);
+  const order = [...nodes].sort((a, b) => b.balance - a.balance || a.id.localeCompare(b.id));
+  while (left > 0) {
+    for (const n of order) {
+      if (left === 0) break;
+      n.balance--;
+      left--;
     }
   }
-  nodes.sort((a, b) => a.balance - b.balance || a.m.id.localeCompare(b.m.id));
-  const nextSlots = new Map(nodes.map((n) => [n.m.id, [...slotsOf(n.m.self.slots)]]));
+  return nodes;
+}
+
+/**
+ * Givers (balance > 0) and takers (balance < 0), both largest first: the biggest giver fills the
+ * biggest taker, and whichever of the two is done first is replaced by the next. Each step ends at
+ * least one of them, so there are fewer pairs than masters, and the total moved is the sum of the
+ * positive balances: the least any plan reaching these shares can move. A giver gives its lowest
+ * slots first, so each pair's slots are contiguous where the giver's are.
+ */
+export function matchBalances(nodes: readonly Balance[]): { slot: number; from: string; to: string }[] {
+  const givers = nodes.filter((n) => n.balance > 0).sort((a, b) => b.balance - a.balance || a.id.localeCompare(b.id));
+  const takers = nodes.filter((n) => n.balance < 0).sort((a, b) => a.balance - b.balance || a.id.localeCompare(b.id));
+  const need = takers.map((t) => -t.balance);
   const moves: { slot: number; from: string; to: string }[] = [];
-  let dst = 0;
-  let src = nodes.length - 1;
-  while (dst < src) {
-    const d = nodes[dst]!;
-    const g = nodes[src]!;
-    const n = Math.min(Math.abs(d.balance), Math.abs(g.balance));
-    if (n > 0) for (const slot of nextSlots.get(g.m.id)!.splice(0, n)) moves.push({ slot, from: g.m.id, to: d.m.id });
-    d.balance += n;
-    g.balance -= n;
-    if (d.balance === 0) dst++;
-    if (g.balance === 0) src--;
-    if (n === 0 && d.balance !== 0 && g.balance !== 0) break;
+  let t = 0;
+  for (const g of givers) {
+    const own = [...slotsOf(g.slots)];
+    let given = 0;
+    while (given < g.balance && t < takers.length) {
+      const n = Math.min(g.balance - given, need[t]!);
+      for (let k = 0; k < n; k++) moves.push({ slot: own[given + k]!, from: g.id, to: takers[t]!.id });
+      given += n;
+      need[t]! -= n;
+      if (need[t] === 0) t++;
+    }
   }
-  return { ...base, waves: toWaves(moves, intent.slotsPerBatch ?? DEFAULT_SLOTS_PER_BATCH, intent.batchesPerWave ?? DEFAULT_BATCHES_PER_WAVE), notes: emptyNote };
+  return moves;
 }

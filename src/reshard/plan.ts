@@ -58,9 +58,11 @@ export function summarize(p: Plan, keysPerSlot?: ReadonlyMap<number, number>): P
 
 /**
  * Cut ordered moves into waves: wave k holds the next `batchesPerWave` batches (of up to
- * `slotsPerBatch` slots) of every (from, to) pair. All batches of a wave run at once, so one
- * batch's ownership changes (target-bound) overlap another's MIGRATEs (source-bound) and
- * different pairs move in parallel; each wave ends with a checkpoint.
+ * `slotsPerBatch` slots) of every (from, to) pair. All batches of a wave may run at once (up to the
+ * executor's concurrency), so one batch's ownership changes (target-bound) overlap another's
+ * MIGRATEs (source-bound) and different pairs move in parallel; each wave ends with a checkpoint.
+ * Within a wave the batches are interleaved (spreadBatches) so that an executor taking them in
+ * order with a bound on batches in flight keeps as many different nodes busy as it can.
  */
 export function toWaves(moves: readonly { slot: number; from: string; to: string }[], slotsPerBatch: number, batchesPerWave = 1): Wave[] {
   const pairs = new Map<string, { from: string; to: string; slots: number[] }>();
@@ -76,7 +78,64 @@ export function toWaves(moves: readonly { slot: number; from: string; to: string
       (waves[Math.floor(b / batchesPerWave)] ??= []).push({ from: p.from, to: p.to, slots: p.slots.slice(i, i + slotsPerBatch) });
     }
   }
-  return waves;
+  return waves.map(spreadBatches);
+}
+
+/**
+ * Order a wave's batches so that consecutive ones share as few nodes as possible: each next batch
+ * is the one whose source and target have appeared least so far (ties: the earlier batch). A node
+ * serves commands one at a time, so two batches on the same source (or target) mostly queue behind
+ * each other, while batches on disjoint nodes really run in parallel; after a rebalance onto 10 new
+ * masters, grouping by pair would put one target's 5-6 sources first. Pure and deterministic.
+ */
+export function spreadBatches(wave: readonly SlotBatch[]): SlotBatch[] {
+  const left = [...wave];
+  const uses = new Map<string, number>();
+  const out: SlotBatch[] = [];
+  while (left.length > 0) {
+    let best = 0;
+    let bestScore = Infinity;
+    for (let i = 0; i < left.length; i++) {
+      const b = left[i]!;
+      const f = uses.get(b.from) ?? 0;
+      const t = uses.get(b.to) ?? 0;
+      // The busier of the two nodes first, then the other one.
+      const score = Math.max(f, t) * 1_000_000 + Math.min(f, t);
+      if (score < bestScore) {
+        best = i;
+        bestScore = score;
+      }
+    }
+    const [b] = left.splice(best, 1);
+    out.push(b!);
+    uses.set(b!.from, (uses.get(b!.from) ?? 0) + 1);
+    uses.set(b!.to, (uses.get(b!.to) ?? 0) + 1);
+  }
+  return out;
+}
+
+/**
+ * Split a wave into rounds, run one after the other, in which no node both gives and takes slots.
+ * A target's claim bumps its config epoch (CLUSTER SETSLOT NODE on an importing node); if that node
+ * is at the same moment the source of another batch whose new owner has claimed but has not told
+ * it yet, its stale claim of that other slot now carries the higher epoch, the real owner yields
+ * the slot and deletes its keys (cluster.c, dirty slots). Found by `fix` losing keys when it
+ * claimed concurrently; rctl's planners never mix the roles in a wave, plan files may. Greedy and
+ * order-keeping: a batch goes into the first round where neither of its nodes has the other role.
+ */
+export function disjointRounds(wave: readonly SlotBatch[]): SlotBatch[][] {
+  const rounds: { batches: SlotBatch[]; gives: Set<string>; takes: Set<string> }[] = [];
+  for (const b of wave) {
+    let r = rounds.find((x) => !x.takes.has(b.from) && !x.gives.has(b.to));
+    if (!r) {
+      r = { batches: [], gives: new Set(), takes: new Set() };
+      rounds.push(r);
+    }
+    r.batches.push(b);
+    r.gives.add(b.from);
+    r.takes.add(b.to);
+  }
+  return rounds.map((r) => r.batches);
 }
 
 /** The plan file format: versioned, slots written as ranges. */

@@ -1,13 +1,15 @@
 /**
  * Bounded concurrency for work fanned out over many nodes or slots.
  *
- * Default 32 in flight, measured with `takeSnapshot` (one pipelined CLUSTER NODES + CLUSTER INFO +
- * INFO per node, one connection each) on 200 redis-server processes (100 masters x 1 replica) on this
- * 2-core machine while other clusters ran on it (so the numbers are noisy; A/B in one run, medians
- * of 7): 8 in flight 410 ms, 16: 300 ms, 32: 250 ms, 64: 260 ms, 200 (unbounded): 280 ms, and the
- * unbounded run was the only one with nodes wrongly reported unreachable (connect timeouts: every
- * connect timer starts at once while the event loop is busy parsing 200 replies). Beyond ~32 the
- * client's single event loop is the bottleneck, not the round trips; below ~16 round trips are.
+ * Default 32 in flight. Measured with `takeSnapshot` (one connection and one pipelined CLUSTER
+ * NODES + CLUSTER INFO + INFO per node) on 200 redis-server processes (100 masters x 1 replica) on
+ * this 2-core machine while other clusters ran on it (load average 50-75), medians of 7, fresh
+ * connections each time: 8 in flight 442 ms, 16: 367 ms, 32: 474 ms, 64: 450 ms, unbounded:
+ * 322 ms (CPU 140-230 ms in every case). Past ~16 the differences are noise: the client's single
+ * event loop and the nodes' CPU are the limit, not round trips. The bound is for what grows with
+ * the cluster: sockets being opened and their connect timers, which all start together without
+ * it; under heavier load (average > 100) the earlier unbounded read of the same cluster reported
+ * 124 of its 200 healthy nodes unreachable (connect timeouts).
  */
 export const DEFAULT_CONCURRENCY = 32;
 
@@ -38,4 +40,16 @@ export async function mapLimit<T, R>(items: readonly T[], fn: (item: T, index: n
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (failed) throw firstError;
   return results;
+}
+
+/** Runs the functions given to it one at a time, in call order (a mutex for async sections). */
+export type Serial = <T>(fn: () => Promise<T>) => Promise<T>;
+
+export function serial(): Serial {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
 }

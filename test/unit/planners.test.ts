@@ -110,10 +110,11 @@ describe('planRebalance', () => {
   it('honours weights', () => {
     const p = planRebalance(fakeSnapshot(four()), { weights: ['a000=2'] });
     const counts = after(four(), planMoves(p));
-    // total weight 5: shares are floor(16384/5 * w) = 6553 and 3276; like redis-cli, the rounding
-    // remainder (3 slots) goes to the taker.
-    expect(counts.get(id('a'))).toBe(6556);
-    for (const k of ['b', 'c', 'd']) expect(counts.get(id(k))).toBe(3276);
+    // total weight 5: shares are floor(16384/5 * w) = 6553 and 3276. The rounding remainder
+    // (3 slots) stays on the givers, one each (redis-cli gives it to the taker: 3 more slots moved).
+    expect(counts.get(id('a'))).toBe(6553);
+    for (const k of ['b', 'c', 'd']) expect(counts.get(id(k))).toBe(3277);
+    expect(planSlots(p)).toBe(3 * (4096 - 3277));
   });
 
   it('refuses malformed or non-positive weights and unknown masters', () => {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { parseHostPort } from '../../cluster/address.js';
 import { waitUntilReady } from '../../cluster/ready.js';
 import { assertFresh } from '../../reshard/apply-plan.js';
+import { concurrencyOption } from '../concurrency.js';
 import { outputOptions } from '../options.js';
 import { loadPlan, runPlan, type MoveFlags } from '../plan-flow.js';
 import { durationMs, positiveInt } from '../parse.js';
@@ -17,6 +18,7 @@ export function registerApply(program: Command): void {
       .option('--dry-run', 'show the plan and whether it still applies, change nothing')
       .option('--pipeline <n>', 'keys per MIGRATE', positiveInt, 1000)
       .option('--timeout <ms>', 'MIGRATE timeout in milliseconds', durationMs, 60_000)
+      .addOption(concurrencyOption())
       .option('--replace', 'overwrite keys that already exist on the target (BUSYKEY)')
       .option('--expect-deletes', 'clients delete keys during the move: fewer keys afterwards is a warning, not a failed verdict'),
   ).action((file: string, flags: ApplyFlags) =>

@@ -25,11 +25,11 @@ export function registerCheck(program: Command): void {
       if (group?.kind === 'sentinel') return sentinelStatusOutput({ name: group.name, password: flags.password, passwordFile: flags.passwordFile, json: flags.json }, { replicas: flags.replicas });
       const { conns, snapshot, target } = await openCluster(flags);
       try {
-        const stray = await findStrayKeys(conns, snapshot);
+        // Read-only: shows who holds the lease (an operation under way explains transient findings), never
+        // takes it. Read while the stray keys are counted: independent round trips, no need to wait in turn.
+        const [stray, lease] = await Promise.all([findStrayKeys(conns, snapshot), readLease(conns, snapshot).catch(() => undefined)]);
         const expected = flags.replicas ?? target.record?.replicasPerMaster;
         const result = checkCluster(snapshot, { replicasPerMaster: expected }, stray);
-        // Read-only: shows who holds the lease (an operation under way explains transient findings), never takes it.
-        const lease = await readLease(conns, snapshot).catch(() => undefined);
         const leaseLine = lease ? `\nAn operation is changing this cluster: ${describeHolder(lease)}.` : '';
         return {
           data: {

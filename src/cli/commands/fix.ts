@@ -26,7 +26,8 @@ export function registerFix(program: Command): void {
       // A repair must run even when the lease's own slot is not served (it may be what needs fixing).
       return withExclusive(flags, ctx, 'fix', async ({ conns, snapshot: first, target, lease }) => {
         const snapshot = await waitSettled(conns, first.seed, { signal: ctx.signal });
-        const before = checkCluster(snapshot, {}, await findStrayKeys(conns, snapshot));
+        const stray = await findStrayKeys(conns, snapshot);
+        const before = checkCluster(snapshot, {}, stray);
         const repairable = before.findings.filter((f) => ['OPEN_SLOT', 'SLOTS_UNCOVERED', 'MULTIPLE_OWNERS'].includes(f.code));
         if (repairable.length === 0) {
           return { data: { actions: [], healthy: before.healthy, findings: before.findings }, human: `Nothing to fix: no open slots, uncovered slots or stray keys.\n\n${checkView(snapshot, before)}`, exitCode: before.healthy ? 0 : ExitCode.problems };
@@ -41,6 +42,7 @@ export function registerFix(program: Command): void {
           timeoutMs: flags.timeout ?? 60_000,
           replace: Boolean(flags.replace),
           ownKeys: lease.exclusive ? 1 : 0,
+          stray,
         });
         // Ownership changes reach every node by gossip: judge once they settled (bounded), on what is still wrong.
         const verdict = await settledVerdict(conns, snapshot.seed, { signal: ctx.signal, expect: { keysBefore: { keys: res.keysBefore, expires: mastersOf(snapshot).reduce((n, m) => n + m.expires, 0) }, ownKeys: lease.exclusive ? 1 : 0 } });

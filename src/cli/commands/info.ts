@@ -7,7 +7,7 @@ import { infoTable, nodeRow, orderedNodes } from '../views/cluster-views.js';
 export function registerInfo(program: Command): void {
   outputOptions(targetOptions(program.command('info').description('table of nodes: id, address, role, master, slots, keys, memory, link'))).action(
     (flags: TargetFlags & { json?: boolean; yes?: boolean }) =>
-      runCommand(flags, async () => {
+      runCommand(flags, async (ctx) => {
         const { conns, snapshot: s } = await openCluster(flags);
         await conns.closeAll();
         return {
@@ -16,7 +16,8 @@ export function registerInfo(program: Command): void {
             nodes: orderedNodes(s).map((n) => nodeRow(s, n)),
             unreachable: s.unreachable.map((u) => ({ address: `${u.addr.host}:${u.addr.port}`, id: u.id ?? null, error: u.error })),
           },
-          human: infoTable(s),
+          // Only what is printed is rendered: with --json the table of every node is never shown.
+          human: ctx.json ? '' : infoTable(s),
         };
       }),
   );

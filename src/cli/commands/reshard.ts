@@ -3,6 +3,7 @@ import { waitUntilReady } from '../../cluster/ready.js';
 import { resolveNodeRef } from '../../cluster/node-ref.js';
 import { planReshard } from '../../reshard/plan-reshard.js';
 import { askMaster, askSlots, askSources } from '../ask.js';
+import { concurrencyOption } from '../concurrency.js';
 import { outputOptions } from '../options.js';
 import { durationMs, positiveInt } from '../parse.js';
 import { runPlan, type MoveFlags } from '../plan-flow.js';
@@ -17,6 +18,7 @@ export function moveOptions(cmd: Command): Command {
     .option('--out <file>', 'save the plan as JSON (apply it later with `rctl apply`)')
     .option('--pipeline <n>', 'keys per MIGRATE', positiveInt, 1000)
     .option('--timeout <ms>', 'MIGRATE timeout in milliseconds', durationMs, 60_000)
+    .addOption(concurrencyOption())
     .option('--replace', 'overwrite keys that already exist on the target (BUSYKEY)')
     .option('--expect-deletes', 'clients delete keys during the move: fewer keys afterwards is a warning, not a failed verdict');
 }

@@ -15,10 +15,11 @@ import { confirmOrRefuse } from '../prompt.js';
 import { runCommand } from '../run.js';
 import { changeTargetOptions, withExclusive, type LockFlags } from '../exclusive.js';
 import { targetFlag } from '../target.js';
+import { concurrencyOption } from '../concurrency.js';
 import { infoTable } from '../views/cluster-views.js';
 import { ms, table } from '../views/table.js';
 
-type ScaleFlags = LockFlags & { masters?: number; replicas?: number; node?: string[]; to?: string; dryRun?: boolean; json?: boolean; yes?: boolean };
+type ScaleFlags = LockFlags & { masters?: number; replicas?: number; node?: string[]; to?: string; concurrency?: number; dryRun?: boolean; json?: boolean; yes?: boolean };
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -30,6 +31,7 @@ export function registerScale(program: Command): void {
       .option('--masters <n>', 'masters to add', positiveInt, 1)
       .option('--replicas <n>', 'replicas for each new master', nonNegativeInt, 1)
       .option('--break-lock', "take the cluster's lease even if another operation holds it (asks first; --yes confirms)")
+      .addOption(concurrencyOption())
       .option('--dry-run', 'show the steps, change nothing'),
   ).action((flags: ScaleFlags) => runCommand(flags, (ctx) => scale(ctx, flags, 'scale-out')));
 
@@ -38,6 +40,7 @@ export function registerScale(program: Command): void {
       .option('--masters <n>', 'shards to remove (default 1: the most recently added)', positiveInt)
       .option('--node <id>', 'remove the shard of this node (repeatable); a replica names its master\'s shard', collect)
       .option('--to <id>', 'move all drained slots to this master (default: spread evenly)')
+      .addOption(concurrencyOption())
       .option('--dry-run', 'show the steps, change nothing'),
   ).action((flags: ScaleFlags) => runCommand(flags, (ctx) => scale(ctx, flags, 'scale-in')));
 }
@@ -75,7 +78,7 @@ async function scale(ctx: CommandContext, flags: ScaleFlags, kind: 'scale-out' |
     if (rec && !continuing) await writeRecord({ ...(await readRecord(rec.name))!, pending: { kind, plan, startedAt: new Date().toISOString() } });
     ctx.setRepairHint(`Run \`rctl ${kind} ${targetFlag(flags)}\` again: it continues where it stopped. Then \`rctl check ${targetFlag(flags)}\`.`);
     const t0 = performance.now();
-    const res = await runScalePlan(plan, s, { conns, password: target.password, provisioner, signal: ctx.signal, onEvent: ctx.onEvent, lease });
+    const res = await runScalePlan(plan, s, { conns, password: target.password, provisioner, signal: ctx.signal, onEvent: ctx.onEvent, lease, concurrency: flags.concurrency });
     if (rec) {
       const latest = (await readRecord(rec.name)) as ClusterRecord;
       const { pending: _done, ...rest } = latest;
