@@ -107,7 +107,7 @@ describe('usage errors: refused while parsing, before any lookup or connection (
 
 describe('help shows defaults and choices', () => {
   it.each([
-    [['create', '--help'], [/--masters <n> +number of masters \(at least 3\) \(default: 3\)/, /--replicas <n> +replicas per master \(default: 1\)/, /\(choices: "docker",\s+"process"\)/, /\(choices: "host", "bridge",\s+default: "host"\)/, /--port-base <port>[\s\S]*?\(default: 6381\)/, /--node-timeout <ms>[\s\S]*?\(default: 5000\)/]],
+    [['create', '--help'], [/--masters <n> +number of masters \(at least 3\) \(default: 3\)/, /--replicas <n> +replicas per master \(default: 1\)/, /\(choices: "docker",\s+"process"\)/, /\(choices: "host", "bridge",\s+default: "host"\)/, /--port-base <port>[\s\S]*?\(default: 6381\)/, /--node-timeout <ms>[\s\S]*?\(default 5000;\s+more for\s+clusters of over 115\s+nodes/]],
     [['reshard', '--help'], [/--pipeline <n> +keys per MIGRATE \(default: 1000\)/, /--timeout <ms> +MIGRATE timeout in milliseconds \(default: 60000\)/]],
     [['fix', '--help'], [/--pipeline <n> +keys per MIGRATE \(default: 1000\)/, /--timeout <ms>[\s\S]*?\(default: 60000\)/]],
     [['rebalance', '--help'], [/--threshold <percent>[\s\S]*?\(default: 2\)/]],
