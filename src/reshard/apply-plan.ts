@@ -1,6 +1,6 @@
 import { addrKey, type NodeAddress } from '../cluster/address.js';
 import type { CheckResult } from '../cluster/check.js';
-import { parseClusterNodes, isMyself, type NodeLine } from '../cluster/cluster-nodes.js';
+import { parseClusterNodes, parseInfo, isMyself, type NodeLine } from '../cluster/cluster-nodes.js';
 import type { AdminConnections } from '../cluster/connection.js';
 import { mastersOf, nodeById, takeSnapshot, type NodeState, type Snapshot } from '../cluster/snapshot.js';
 import { formatRanges, rangesFromSlots, SLOT_COUNT } from '../cluster/slots.js';
@@ -8,6 +8,7 @@ import { RctlError, messageOf } from '../errors.js';
 import { noEvents, type EventSink } from '../events.js';
 import { LEASE_SLOT } from '../cluster/lease.js';
 import { settledVerdict, type SettledVerdict } from '../cluster/ready.js';
+import { claimOutranks } from './claim-epoch.js';
 import { mastersEmptiedBy } from './emptied.js';
 import { disjointRounds, planSlots, toWaves, type Plan, type SlotBatch, type Wave } from './plan.js';
 import {
@@ -29,6 +30,7 @@ import {
   type SlotNode,
 } from '../cluster/slot-ops.js';
 import { mapLimit } from '../util/pool.js';
+import { waitUntil } from '../util/wait.js';
 
 export interface ApplyOptions {
   readonly conns: AdminConnections;
@@ -137,7 +139,11 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
       // One reading of every master serves three times: the wave before must have landed
       // everywhere, what the plan assumed for this wave must still hold (defence in depth behind
       // the lease), and no master but a slot's source and target may hold keys of it.
-      const views = await readViews(o.conns, masters, wave);
+      let views = await readViews(o.conns, masters, wave);
+      if (epochCollision(views)) {
+        await untilEpochsDistinct(o.conns, masters);
+        views = await readViews(o.conns, masters, wave);
+      }
       if (unverified) assertWaveLanded(views, unverified);
       assertWaveReady(views, wave);
       assertNoOtherHolders(views);
@@ -148,8 +154,11 @@ export async function applyPlan(plan: Plan, snapshot: Snapshot, o: ApplyOptions)
       // in flight finish and leave nothing open.
       const moved: SlotBatch[] = [];
       let failure: { reason: unknown } | undefined;
-      for (const round of disjointRounds(wave)) {
+      for (const [r, round] of disjointRounds(wave).entries()) {
         if (failure) break;
+        // Claims of the round before may have collided (two targets bumping to the same epoch):
+        // let Redis settle that before anyone claims again.
+        if (r > 0) await untilEpochsDistinct(o.conns, masters);
         await mapLimit(
           round,
           async (b) => {
@@ -312,11 +321,87 @@ interface MasterView {
   readonly strayCounts: ReadonlyMap<number, number>;
 }
 
-/** The own line in a CLUSTER NODES reply (the first reply of a pipeline), or the node's error. */
-function ownLine(res: [Error | null, unknown] | undefined, n: SlotNode): NodeLine | undefined {
-  if (!res) return undefined;
+/** The lines of a CLUSTER NODES reply (a reply of a pipeline), or the node's error. */
+function viewOf(res: [Error | null, unknown] | undefined, n: SlotNode): NodeLine[] {
+  if (!res) return [];
   firstError([res], n, 'CLUSTER NODES');
-  return parseClusterNodes(String(res[1] ?? '')).find(isMyself);
+  return parseClusterNodes(String(res[1] ?? ''));
+}
+
+/** The own line in a CLUSTER NODES reply, or the node's error. */
+const ownLine = (res: [Error | null, unknown] | undefined, n: SlotNode): NodeLine | undefined => viewOf(res, n).find(isMyself);
+
+/**
+ * Two masters owning slots with the same config epoch: a collision Redis has not resolved yet. It
+ * resolves it by bumping one of them past every epoch it knows (clusterHandleConfigEpochCollision),
+ * so that master's epoch may jump above a target's claim made meanwhile; nodes that still had the
+ * slot under that master would then hand it back and the target would delete the keys it received.
+ * Bumps made without consensus collide easily (concurrent claims, a reshard right after another).
+ * Masters without slots are left out: their epoch owns nothing a claim could lose to.
+ */
+function epochCollision(views: readonly MasterView[]): string | undefined {
+  const seen = new Map<number, string>();
+  for (const { m, self } of views) {
+    if (!self || !self.flags.includes('master') || self.slots.length === 0) continue;
+    const other = seen.get(self.configEpoch);
+    if (other) return `${other} and ${addrKey(m.addr)} share config epoch ${self.configEpoch}`;
+    seen.set(self.configEpoch, addrKey(m.addr));
+  }
+  return undefined;
+}
+
+/** Wait (bounded) until no two masters owning slots share a config epoch (epochCollision). */
+async function untilEpochsDistinct(conns: AdminConnections, masters: readonly NodeState[]): Promise<void> {
+  await waitUntil(
+    "the masters' config epochs to be distinct (Redis resolves a collision by itself)",
+    async () => {
+      const c = epochCollision(await readViews(conns, masters, []));
+      return c ? { done: false, reason: c } : { done: true, value: undefined };
+    },
+    { timeoutMs: EPOCH_WAIT_MS, intervalMs: 50, hint: 'Run `rctl check`; a collision that never resolves means the two masters do not hear each other.' },
+  );
+}
+
+/**
+ * How long a target may take to hear the source's epoch: every cluster bus message carries the
+ * sender's epochs, and a node pings every peer it has not heard from for half the node timeout
+ * (15 s by default), besides one random peer every second.
+ */
+const EPOCH_WAIT_MS = 20_000;
+
+/**
+ * The target's claim must carry a config epoch above the source's. Otherwise the other nodes keep
+ * the source as owner (they take a claim only from a higher epoch), answer the target with an
+ * UPDATE, and the target gives the slot back and deletes the keys it received (cluster.c: a node
+ * that hears its slot claimed by a higher epoch drops its keys of it): keys lost. The claim bumps
+ * the target's epoch past the highest one it knows, so it must know the source's current one.
+ * Right after the source itself claimed slots (an earlier round, wave or operation) the target
+ * may not have heard of it yet: wait for gossip, bounded. On timeout nothing may be claimed.
+ */
+async function untilTargetOutranks(mo: MigrateOptions, src: SlotNode, dst: SlotNode, srcEpoch: number): Promise<void> {
+  try {
+    await waitUntil(
+      `${addrKey(dst.addr)} to hear the config epoch of ${addrKey(src.addr)} (${srcEpoch})`,
+      async () => {
+        const res = await pipelined(mo.conns, dst, (p) => {
+          p.call('CLUSTER', 'NODES');
+          p.call('CLUSTER', 'INFO');
+        });
+        firstError(res.slice(1), dst, 'CLUSTER INFO');
+        const current = Number(parseInfo(String(res[1]?.[1] ?? ''))['cluster_current_epoch'] ?? 0);
+        return claimOutranks(viewOf(res[0], dst), srcEpoch, current) ? { done: true, value: undefined } : { done: false, reason: `its current epoch is ${current}` };
+      },
+      { timeoutMs: EPOCH_WAIT_MS, intervalMs: 50 },
+    );
+  } catch (err) {
+    throw targetBehind(src, dst, srcEpoch, messageOf(err));
+  }
+}
+
+function targetBehind(src: SlotNode, dst: SlotNode, srcEpoch: number, why: string): RctlError {
+  return new SafetyStop('REFUSED', `Stopped before ${addrKey(dst.addr)} claims slots of ${addrKey(src.addr)}: it has not heard the source's config epoch ${srcEpoch} (${why}), so its claim could lose and its copies of the keys be deleted.`, {
+    hint: 'Run `rctl check` (gossip between the two may be broken); retry once `rctl check` passes.',
+  });
 }
 
 async function readViews(conns: AdminConnections, masters: readonly NodeState[], wave: Wave): Promise<MasterView[]> {
@@ -372,22 +457,34 @@ async function moveBatch(
   const slots = b.slots;
   const n = slots.length;
   // Right before opening (a batch may start well after the wave's reading), in one round trip:
-  // the source still owns every slot and neither side has it open; and the source's key counts.
-  const [srcRes, dstRes] = await (Promise.all([
+  // the source still owns every slot and neither side has it open; the source's key counts and
+  // epoch; and whether the target's claim will outrank that epoch (else wait, then read again).
+  const readEnds = async (): Promise<{ srcEpoch: number; before: number[]; outranked: boolean }> => {
+    const [srcRes, dstRes] = await Promise.all([
       pipelined(mo.conns, src, (p) => {
         p.call('CLUSTER', 'NODES');
         countKeysIn(p, slots);
       }),
       pipelined(mo.conns, dst, (p) => p.call('CLUSTER', 'NODES')),
-    ]));
-  const srcLine = ownLine(srcRes[0], src);
-  const dstLine = ownLine(dstRes[0], dst);
-  for (const slot of slots) {
-    if (!owns(srcLine, slot)) throw changedUnder(`moving slot ${slot}: ${addrKey(src.addr)} no longer owns it`);
-    if (owns(dstLine, slot)) throw changedUnder(`moving slot ${slot}: ${addrKey(dst.addr)} already owns it`);
-    if (isOpen(srcLine, slot) || isOpen(dstLine, slot)) throw changedUnder(`moving slot ${slot}: it is already open on ${addrKey(src.addr)} or ${addrKey(dst.addr)}`);
+    ]);
+    const srcLine = ownLine(srcRes[0], src);
+    const dstView = viewOf(dstRes[0], dst);
+    const dstLine = dstView.find(isMyself);
+    for (const slot of slots) {
+      if (!owns(srcLine, slot)) throw changedUnder(`moving slot ${slot}: ${addrKey(src.addr)} no longer owns it`);
+      if (owns(dstLine, slot)) throw changedUnder(`moving slot ${slot}: ${addrKey(dst.addr)} already owns it`);
+      if (isOpen(srcLine, slot) || isOpen(dstLine, slot)) throw changedUnder(`moving slot ${slot}: it is already open on ${addrKey(src.addr)} or ${addrKey(dst.addr)}`);
+    }
+    const srcEpoch = srcLine?.configEpoch ?? 0;
+    return { srcEpoch, before: await countsFrom(srcRes[1], mo.conns, src, slots), outranked: claimOutranks(dstView, srcEpoch) };
+  };
+  let ends = await readEnds();
+  for (let i = 0; !ends.outranked; i++) {
+    if (i === 3) throw targetBehind(src, dst, ends.srcEpoch, 'its epoch keeps changing');
+    await untilTargetOutranks(mo, src, dst, ends.srcEpoch);
+    ends = await readEnds();
   }
-  const before = await countsFrom(srcRes[1], mo.conns, src, slots);
+  const { srcEpoch, before } = ends;
   let opened = false;
   try {
     // Importing on the target first, then migrating on the source: the order redis-cli uses, so
@@ -398,10 +495,10 @@ async function moveBatch(
     // connection runs them in order, so the page is read with the slot migrating already. A key
     // written in between is found by the count after the MIGRATEs.
     const withKeys = slots.filter((_, i) => before[i]! > 0);
-    const opening = await (pipelined(mo.conns, src, (p) => {
-        for (const slot of slots) p.call('CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', dst.id);
-        for (const slot of withKeys) p.callBuffer('CLUSTER', 'GETKEYSINSLOT', String(slot), String(mo.pipeline));
-      }));
+    const opening = await pipelined(mo.conns, src, (p) => {
+      for (const slot of slots) p.call('CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', dst.id);
+      for (const slot of withKeys) p.callBuffer('CLUSTER', 'GETKEYSINSLOT', String(slot), String(mo.pipeline));
+    });
     firstError(opening.slice(0, n), src, 'CLUSTER SETSLOT MIGRATING');
     firstError(opening.slice(n), src, 'CLUSTER GETKEYSINSLOT');
     const pages = new Map<number, Buffer[]>(slots.map((slot) => [slot, []]));
@@ -425,6 +522,9 @@ async function moveBatch(
     }
     const still = ownLine(round.then[1], src);
     for (const slot of slots) if (!owns(still, slot)) throw changedUnder(`assigning slot ${slot}: ${addrKey(src.addr)} lost it while its keys were moving`);
+    // The source's epoch moves only if it resolved an epoch collision meanwhile (it claims nothing
+    // in this round): then the target must hear the new one too before it claims.
+    if ((still?.configEpoch ?? 0) > srcEpoch) await untilTargetOutranks(mo, src, dst, still?.configEpoch ?? 0);
     // No other master holds keys of these slots: checked in the wave's reading, before any of
     // them opened. Keys of a slot can reach a master only as its owner or while it imports the
     // slot, and neither happened to the others since (they own none of these slots, and opening
