@@ -75,8 +75,8 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
   const slotsOf = new Map(placement.masters.map((m) => [m.node, m.slots]));
 
   throwIfAborted(signal);
-  const sizing = formingSizing(states.length, 0);
-  const each = <R>(fn: (s: NodeState, i: number) => Promise<R>): Promise<R[]> => mapLimit(states, fn, sizing.concurrency);
+  // How many nodes rctl talks to at once does not depend on the timeout read below.
+  const each = <R>(fn: (s: NodeState, i: number) => Promise<R>): Promise<R[]> => mapLimit(states, fn, formingSizing(states.length, 0).concurrency);
   // A master delays a diskless full sync by repl-diskless-sync-delay (5 s by default) to batch
   // replicas; nodes rctl started have 0, nodes given with --nodes get 0 until their replicas synced.
   const saved = await each((s) =>
@@ -131,7 +131,9 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
     );
     const ips = await Promise.all(states.map((s) => resolveIp(s.addr.host)));
     const indexOf = new Map(states.map((s, i) => [addrKey(s.addr), i]));
-    const meet = (r: Redis, j: number): Promise<unknown> => r.call('CLUSTER', 'MEET', ips[j] as string, String(states[j]!.addr.port), String(busPortOf(states[j]!)));
+    /** CLUSTER MEET's arguments for node j (IP, client port, bus port). */
+    const meetArgs = (j: number): string[] => ['MEET', ips[j] as string, String(states[j]!.addr.port), String(busPortOf(states[j]!))];
+    const meet = (r: Redis, j: number): Promise<unknown> => r.call('CLUSTER', ...meetArgs(j));
 
     // Phase 2: each replica meets its master alone and becomes its replica before it meets anyone
     // else, so every other node learns its role in the handshake itself instead of a gossip round
@@ -192,7 +194,7 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
           `${addrKey(s.addr)} to accept ${peers.length} CLUSTER MEETs`,
           async () => {
             const res = await pipelined(conns, s, (p) => {
-              for (const j of peers) p.call('CLUSTER', 'MEET', ips[j] as string, String(states[j]!.addr.port), String(busPortOf(states[j]!)));
+              for (const j of peers) p.call('CLUSTER', ...meetArgs(j));
             }, 30_000 + 50 * peers.length);
             // A reply that did not come in time is a busy node, not a refusal: send the pipeline again.
             if (res.some(([err]) => err && /timed out/i.test(err.message))) throw new RctlError('TIMEOUT', `${addrKey(s.addr)} did not answer its CLUSTER MEETs in time.`);
@@ -210,7 +212,7 @@ export async function formCluster(opts: FormOptions): Promise<FormResult> {
           const missing = states.map((_, j) => j).filter((j) => j !== i && !known.has(`${ips[j]}:${states[j]!.addr.port}`));
           if (missing.length === 0) return undefined;
           return pipelined(conns, v, (p) => {
-            for (const j of missing) p.call('CLUSTER', 'MEET', ips[j] as string, String(states[j]!.addr.port), String(busPortOf(states[j]!)));
+            for (const j of missing) p.call('CLUSTER', ...meetArgs(j));
           }, 30_000).catch(() => undefined);
         }),
       );
