@@ -5,7 +5,7 @@
 // every replica's link up), polled by this script from the moment the tool starts.
 import { fileURLToPath } from 'node:url';
 import Table from 'cli-table3';
-import { AdminConnections } from '../dist/cluster/connection.js';
+import { AdminConnections } from '../dist/redis/connection.js';
 import { readNode, fingerprintOf } from '../dist/cluster/snapshot.js';
 import { checkCluster } from '../dist/cluster/check.js';
 import { arg, fmt, median, run, startNodes } from './lib/nodes.mjs';

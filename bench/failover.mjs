@@ -7,7 +7,7 @@
 // failovers (`rctl failover`): duration without writes, and writes lost under load.
 import Table from 'cli-table3';
 import { Redis } from 'ioredis';
-import { AdminConnections } from '../dist/cluster/connection.js';
+import { AdminConnections } from '../dist/redis/connection.js';
 import { takeSnapshot } from '../dist/cluster/snapshot.js';
 import { observeFailover } from '../dist/failover/observe.js';
 import { countLost, startLoad } from '../dist/failover/load-generator.js';

@@ -8,7 +8,7 @@
 // once it holds). Then, on the cluster rctl formed, the read commands: `rctl check` / `rctl info`
 // against `redis-cli --cluster check` / `info`, whole commands. Prints rctl's peak RSS too.
 import Table from 'cli-table3';
-import { AdminConnections } from '../dist/cluster/connection.js';
+import { AdminConnections } from '../dist/redis/connection.js';
 import { readNode, fingerprintOf } from '../dist/cluster/snapshot.js';
 import { checkCluster } from '../dist/cluster/check.js';
 import { mapLimit } from '../dist/util/pool.js';

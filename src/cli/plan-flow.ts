@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { slotKeyCounts } from '../cluster/slot-counts.js';
 import { nodeById } from '../cluster/snapshot.js';
 import type { Snapshot } from '../cluster/snapshot.js';
-import type { AdminConnections } from '../cluster/connection.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { ExitCode, RctlError } from '../errors.js';
 import type { Lease } from '../cluster/lease.js';
 import { applyPlan, DEFAULT_CONCURRENCY } from '../reshard/apply-plan.js';

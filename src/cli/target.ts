@@ -1,6 +1,6 @@
 import { RctlError, usageError } from '../errors.js';
-import { addrKey, parseHostPort, type NodeAddress } from '../cluster/address.js';
-import { AdminConnections } from '../cluster/connection.js';
+import { addrKey, parseHostPort, type NodeAddress } from '../redis/address.js';
+import { AdminConnections } from '../redis/connection.js';
 import { takeSnapshot, type Snapshot } from '../cluster/snapshot.js';
 import { readRecord, requireRecord, type ClusterRecord } from '../state/records.js';
 import { resolvePassword } from './password.js';

@@ -1,7 +1,7 @@
 import { RctlError } from '../errors.js';
 import { noEvents, step, type EventSink } from '../events.js';
-import { addrKey, type NodeAddress } from './address.js';
-import type { AdminConnections } from './connection.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { announce, meetAll, waitJoined, waitReplicaLinked } from './membership.js';
 import { assertFreshNode } from './node-preflight.js';
 import { resolveNodeRef } from './node-ref.js';

@@ -1,4 +1,4 @@
-import { addrKey } from './address.js';
+import { addrKey } from '../redis/address.js';
 import { isFailing, isGhost, isMaster, type NodeLine } from './cluster-nodes.js';
 import { mastersOf, ownershipOf, replicasOf, slotSignature, type NodeState, type Snapshot } from './snapshot.js';
 import { formatRanges, rangesFromSlots, SLOT_COUNT, slotsOf, type SlotRange } from './slots.js';

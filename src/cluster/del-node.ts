@@ -1,7 +1,7 @@
 import { RctlError } from '../errors.js';
 import { noEvents, step, type EventSink } from '../events.js';
-import { addrKey, type NodeAddress } from './address.js';
-import type { AdminConnections } from './connection.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { announce, forgetEverywhere, waitReplicaLinked } from './membership.js';
 import { resolveKnownNode } from './node-ref.js';
 import { mastersOf, nodeById, replicasOf, takeSnapshot, type Snapshot } from './snapshot.js';

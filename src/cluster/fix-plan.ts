@@ -1,4 +1,4 @@
-import { addrKey, type NodeAddress } from './address.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
 import type { StrayKeys } from './check.js';
 import type { SlotNode } from './slot-ops.js';
 import { mastersOf, type NodeState, type Snapshot } from './snapshot.js';

@@ -1,8 +1,8 @@
 import { RctlError } from '../errors.js';
 import { noEvents, type EventSink } from '../events.js';
 import { DEFAULT_CONCURRENCY, mapLimit, serial, type Serial } from '../util/pool.js';
-import { addrKey, type NodeAddress } from './address.js';
-import type { AdminConnections } from './connection.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { checkCluster, type CheckResult, type StrayKeys } from './check.js';
 import { planCoverage, planSlotClose, planSlotOwner, slotsToRepair, uncoveredSlots, type FixAction } from './fix-plan.js';
 import { countKeys, firstError, migrateSlots, pipelined, setSlotsState, stabilize, type MigrateOptions, type SlotNode } from './slot-ops.js';

@@ -4,8 +4,8 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { RctlError, messageOf } from '../errors.js';
 import { noEvents, type EventSink } from '../events.js';
 import { sleep } from '../util/abort.js';
-import { addrKey, type NodeAddress } from './address.js';
-import { AdminConnections } from './connection.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
+import { AdminConnections } from '../redis/connection.js';
 import { keySlot } from './keyslot.js';
 import { mastersOf, type Snapshot } from './snapshot.js';
 

@@ -2,9 +2,9 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { RctlError } from '../errors.js';
 import { waitUntil } from '../util/wait.js';
-import { addrKey, type NodeAddress } from './address.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
 import { isGhost } from './cluster-nodes.js';
-import type { AdminConnections } from './connection.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { readNode, type NodeState } from './snapshot.js';
 
 /** CLUSTER MEET takes an IP address, not a hostname. */

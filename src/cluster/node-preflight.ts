@@ -1,5 +1,5 @@
 import { RctlError } from '../errors.js';
-import { addrKey } from './address.js';
+import { addrKey } from '../redis/address.js';
 import type { NodeState } from './snapshot.js';
 
 /** A node may join or form a cluster only if it is empty and alone: never merge data or steal a node of another cluster. */

@@ -1,5 +1,5 @@
 import { RctlError } from '../errors.js';
-import { addrKey } from './address.js';
+import { addrKey } from '../redis/address.js';
 import type { NodeState, Snapshot } from './snapshot.js';
 
 /**

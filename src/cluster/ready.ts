@@ -1,9 +1,9 @@
 import { RctlError } from '../errors.js';
 import { sleep } from '../util/abort.js';
 import { waitUntil } from '../util/wait.js';
-import { addrKey, type NodeAddress } from './address.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
 import { checkCluster, type CheckExpectations, type CheckResult, type Finding } from './check.js';
-import type { AdminConnections } from './connection.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { takeSnapshot, type Snapshot } from './snapshot.js';
 import { findStrayKeys } from './stray-keys.js';
 

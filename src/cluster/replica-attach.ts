@@ -1,7 +1,7 @@
 import { RctlError } from '../errors.js';
 import { noEvents, step, type EventSink } from '../events.js';
-import { addrKey } from './address.js';
-import type { AdminConnections } from './connection.js';
+import { addrKey } from '../redis/address.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { announce, waitReplicaLinked } from './membership.js';
 import { resolveNodeRef } from './node-ref.js';
 import { takeSnapshot, type Snapshot } from './snapshot.js';

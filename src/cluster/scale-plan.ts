@@ -1,5 +1,5 @@
 import { RctlError, usageError } from '../errors.js';
-import { addrKey } from './address.js';
+import { addrKey } from '../redis/address.js';
 import { resolveNodeRef } from './node-ref.js';
 import { mastersOf, nodeById, type NodeState, type Snapshot } from './snapshot.js';
 import { MIN_MASTERS } from './create.js';

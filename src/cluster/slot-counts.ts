@@ -1,5 +1,5 @@
-import type { AdminConnections } from './connection.js';
-import type { NodeAddress } from './address.js';
+import type { AdminConnections } from '../redis/connection.js';
+import type { NodeAddress } from '../redis/address.js';
 import { SLOT_COUNT } from './slots.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { addrKey, type NodeAddress } from './address.js';
-import type { AdminConnections } from './connection.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { RctlError, messageOf } from '../errors.js';
 import { mapLimit } from '../util/pool.js';
 

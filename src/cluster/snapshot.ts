@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { RctlError } from '../errors.js';
 import { DEFAULT_CONCURRENCY, mapLimit } from '../util/pool.js';
-import { addrKey, type NodeAddress } from './address.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
 import { isGhost, isMaster, isMyself, parseClusterNodes, type LineCache, type NodeLine } from './cluster-nodes.js';
-import type { AdminConnections } from './connection.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { formatRanges, type SlotRange } from './slots.js';
 
 /** What one reachable node says about itself and the cluster. */

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { DEFAULT_CONCURRENCY, mapLimit } from '../util/pool.js';
-import { addrKey } from './address.js';
+import { addrKey } from '../redis/address.js';
 import type { StrayKeys } from './check.js';
-import type { AdminConnections } from './connection.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { slotKeyCounts } from './slot-counts.js';
 import { mastersOf, type NodeState, type Snapshot } from './snapshot.js';
 import { slotsOf } from './slots.js';

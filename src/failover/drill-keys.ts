@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { addrKey, type NodeAddress } from '../cluster/address.js';
-import type { AdminConnections } from '../cluster/connection.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { keySlot } from '../cluster/keyslot.js';
 import { mastersOf, takeSnapshot } from '../cluster/snapshot.js';
 import { messageOf } from '../errors.js';

@@ -1,6 +1,6 @@
-import { addrKey, type NodeAddress } from '../cluster/address.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
 import { checkCluster, type CheckResult } from '../cluster/check.js';
-import type { AdminConnections } from '../cluster/connection.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { waitUntilReady } from '../cluster/ready.js';
 import { readNode, replicasOf, takeSnapshot, type NodeState, type Snapshot } from '../cluster/snapshot.js';
 import { RctlError } from '../errors.js';

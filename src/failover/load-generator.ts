@@ -1,5 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
-import type { NodeAddress } from '../cluster/address.js';
+import type { NodeAddress } from '../redis/address.js';
 import { RctlError } from '../errors.js';
 import { sleep } from '../util/abort.js';
 import { waitUntil } from '../util/wait.js';

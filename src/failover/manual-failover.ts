@@ -1,5 +1,5 @@
-import { addrKey, type NodeAddress } from '../cluster/address.js';
-import type { AdminConnections } from '../cluster/connection.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { resolveNodeRef } from '../cluster/node-ref.js';
 import { nodeById, readNode, takeSnapshot, type NodeState, type Snapshot } from '../cluster/snapshot.js';
 import { RctlError, messageOf } from '../errors.js';

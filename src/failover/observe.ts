@@ -1,5 +1,5 @@
-import { addrKey } from '../cluster/address.js';
-import type { AdminConnections } from '../cluster/connection.js';
+import { addrKey } from '../redis/address.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { readNode, type NodeState } from '../cluster/snapshot.js';
 import { RctlError } from '../errors.js';
 import { noEvents, type EventSink } from '../events.js';

@@ -1,4 +1,4 @@
-import type { NodeAddress } from '../cluster/address.js';
+import type { NodeAddress } from '../redis/address.js';
 import { keySlot } from '../cluster/keyslot.js';
 import type { SlotRange } from '../cluster/slots.js';
 import { userClient } from './load-generator.js';

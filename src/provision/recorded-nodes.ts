@@ -1,7 +1,7 @@
-import { addrKey, type NodeAddress } from '../cluster/address.js';
-import type { AdminConnections } from '../cluster/connection.js';
-import { waitForPing } from '../cluster/create.js';
-import type { NodeProvisioner } from '../cluster/scale-run.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
+import type { AdminConnections } from '../redis/connection.js';
+import { waitForPing } from './wait-ping.js';
+import type { NodeProvisioner } from './node-provisioner.js';
 import type { EventSink } from '../events.js';
 import { readRecord, writeRecord, type ClusterRecord, type NodeRecord } from '../state/records.js';
 import type { ProvisionRequest, Provider } from './provider.js';

@@ -1,7 +1,7 @@
-import { addrKey, type NodeAddress } from '../cluster/address.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
 import type { CheckResult } from '../cluster/check.js';
 import { parseClusterNodes, parseInfo, isMyself, type NodeLine } from '../cluster/cluster-nodes.js';
-import type { AdminConnections } from '../cluster/connection.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { mastersOf, nodeById, takeSnapshot, type NodeState, type Snapshot } from '../cluster/snapshot.js';
 import { formatRanges, rangesFromSlots, SLOT_COUNT } from '../cluster/slots.js';
 import { RctlError, messageOf } from '../errors.js';

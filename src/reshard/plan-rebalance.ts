@@ -1,4 +1,4 @@
-import { addrKey } from '../cluster/address.js';
+import { addrKey } from '../redis/address.js';
 import { resolveNodeRef } from '../cluster/node-ref.js';
 import { mastersOf, type Snapshot } from '../cluster/snapshot.js';
 import { countSlots, SLOT_COUNT, slotsOf, type SlotRange } from '../cluster/slots.js';

@@ -1,6 +1,6 @@
-import type { NodeAddress } from '../cluster/address.js';
-import { AdminConnections } from '../cluster/connection.js';
-import { waitForPing } from '../cluster/create.js';
+import type { NodeAddress } from '../redis/address.js';
+import { AdminConnections } from '../redis/connection.js';
+import { waitForPing } from '../provision/wait-ping.js';
 import { RctlError } from '../errors.js';
 import { noEvents, step, type EventSink } from '../events.js';
 import type { NodeSpec, ProvisionRequest, ProvisionedNode, Provider } from '../provision/provider.js';

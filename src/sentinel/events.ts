@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { NodeAddress } from '../cluster/address.js';
+import type { NodeAddress } from '../redis/address.js';
 
 export const DRILL_EVENTS = ['+sdown', '+odown', '+try-failover', '+elected-leader', '+selected-slave', '+promoted-slave', '+switch-master', '+convert-to-slave'] as const;
 

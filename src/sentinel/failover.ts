@@ -1,5 +1,5 @@
-import { addrKey, type NodeAddress } from '../cluster/address.js';
-import type { AdminConnections } from '../cluster/connection.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { RctlError, messageOf } from '../errors.js';
 import { noEvents, step, type EventSink } from '../events.js';
 import { reportingProbe } from '../failover/progress.js';

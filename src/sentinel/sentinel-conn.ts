@@ -1,5 +1,5 @@
-import { addrKey, type NodeAddress } from '../cluster/address.js';
-import type { AdminConnections } from '../cluster/connection.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
+import type { AdminConnections } from '../redis/connection.js';
 import { RctlError } from '../errors.js';
 
 /** What one Sentinel says about a monitored master (SENTINEL MASTER, as a field map). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toNodeError } from '../../src/cluster/connection.js';
+import { toNodeError } from '../../src/redis/connection.js';
 import { ExitCode, RctlError } from '../../src/errors.js';
 
 const addr = { host: '127.0.0.1', port: 6381 };

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { addNode } from '../../cluster/add-node.js';
-import { parseHostPort } from '../../cluster/address.js';
+import { parseHostPort } from '../../redis/address.js';
 import { waitUntilReady } from '../../cluster/ready.js';
 import { RctlError } from '../../errors.js';
 import { mastersOf } from '../../cluster/snapshot.js';

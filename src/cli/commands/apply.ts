@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseHostPort } from '../../cluster/address.js';
+import { parseHostPort } from '../../redis/address.js';
 import { waitUntilReady } from '../../cluster/ready.js';
 import { assertFresh } from '../../reshard/apply-plan.js';
 import { concurrencyOption } from '../concurrency.js';

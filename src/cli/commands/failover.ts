@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addrKey } from '../../cluster/address.js';
+import { addrKey } from '../../redis/address.js';
 import { waitUntilReady } from '../../cluster/ready.js';
 import { resolveNodeRef } from '../../cluster/node-ref.js';
 import { mastersOf, replicasOf } from '../../cluster/snapshot.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { checkCluster } from '../../cluster/check.js';
 import { createInterrupted } from '../../cluster/create.js';
-import { AdminConnections } from '../../cluster/connection.js';
+import { AdminConnections } from '../../redis/connection.js';
 import { mastersOf, replicasOf, type Snapshot } from '../../cluster/snapshot.js';
 import { sentinelStatus } from '../../sentinel/status.js';
 import { listRecords, type ClusterRecord } from '../../state/records.js';

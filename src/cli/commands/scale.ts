@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { mastersOf } from '../../cluster/snapshot.js';
 import { describeStep, planScaleIn, planScaleOut, type ScalePlan } from '../../cluster/scale-plan.js';
-import { runScalePlan } from '../../cluster/scale-run.js';
+import { runScalePlan } from '../../reshard/scale-run.js';
 import { waitUntilReady } from '../../cluster/ready.js';
 import { ExitCode, RctlError } from '../../errors.js';
 import { providerFor } from '../../provision/select.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { addrKey, parseHostPort, type NodeAddress } from '../../cluster/address.js';
-import { AdminConnections } from '../../cluster/connection.js';
+import { addrKey, parseHostPort, type NodeAddress } from '../../redis/address.js';
+import { AdminConnections } from '../../redis/connection.js';
 import { ExitCode, RctlError } from '../../errors.js';
 import { ALLOW_OPEN_FLAG, refuseOpenBind } from '../../provision/bind-address.js';
 import { providerFor, resolveImage, selectProvider } from '../../provision/select.js';

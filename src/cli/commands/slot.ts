@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addrKey } from '../../cluster/address.js';
+import { addrKey } from '../../redis/address.js';
 import { keySlot } from '../../cluster/keyslot.js';
 import { mastersOf, type Snapshot } from '../../cluster/snapshot.js';
 import { slotsOf } from '../../cluster/slots.js';

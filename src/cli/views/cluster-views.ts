@@ -1,4 +1,4 @@
-import { addrKey } from '../../cluster/address.js';
+import { addrKey } from '../../redis/address.js';
 import type { CheckResult } from '../../cluster/check.js';
 import type { Snapshot, NodeState } from '../../cluster/snapshot.js';
 import { countSlots, formatRanges } from '../../cluster/slots.js';

@@ -1,28 +1,23 @@
 import { RctlError } from '../errors.js';
 import { noEvents, type EventSink } from '../events.js';
-import { applyPlan } from '../reshard/apply-plan.js';
-import { planDrain } from '../reshard/plan-drain.js';
-import { planSlots } from '../reshard/plan.js';
-import { planRebalance } from '../reshard/plan-rebalance.js';
+import { applyPlan } from './apply-plan.js';
+import { planDrain } from './plan-drain.js';
+import { planSlots } from './plan.js';
+import { planRebalance } from './plan-rebalance.js';
+import type { NodeProvisioner } from '../provision/node-provisioner.js';
 import { throwIfAborted } from '../util/abort.js';
-import { addNode } from './add-node.js';
-import { addrKey, type NodeAddress } from './address.js';
-import { checkCluster, type CheckResult } from './check.js';
-import type { AdminConnections } from './connection.js';
-import { deleteNode } from './del-node.js';
-import { settledVerdict, waitUntilReady } from './ready.js';
-import { attachReplica } from './replica-attach.js';
-import { describeStep, type ScalePlan, type ScaleStep } from './scale-plan.js';
-import { takeSnapshot, type Snapshot } from './snapshot.js';
+import { addNode } from '../cluster/add-node.js';
+import { addrKey, type NodeAddress } from '../redis/address.js';
+import { checkCluster, type CheckResult } from '../cluster/check.js';
+import type { AdminConnections } from '../redis/connection.js';
+import { deleteNode } from '../cluster/del-node.js';
+import { settledVerdict, waitUntilReady } from '../cluster/ready.js';
+import { attachReplica } from '../cluster/replica-attach.js';
+import { describeStep, type ScalePlan, type ScaleStep } from '../cluster/scale-plan.js';
+import { takeSnapshot, type Snapshot } from '../cluster/snapshot.js';
 
-/** How the executor gets nodes started and deleted (containers or processes) and the record kept. */
-export interface NodeProvisioner {
-  addressOf(index: number): NodeAddress;
-  /** Start these nodes (skipping any already running) and wait until they answer. */
-  start(indexes: readonly number[]): Promise<void>;
-  /** Stop and delete these nodes and their data. */
-  remove(indexes: readonly number[]): Promise<void>;
-}
+
+export type { NodeProvisioner };
 
 export interface ScaleRunOptions {
   readonly conns: AdminConnections;
