@@ -1,17 +1,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { slotKeyCounts } from '../cluster/slot-counts.js';
-import { nodeById } from '../cluster/snapshot.js';
-import type { Snapshot } from '../cluster/snapshot.js';
-import type { AdminConnections } from '../redis/connection.js';
-import { ExitCode, RctlError } from '../errors.js';
-import type { Lease } from '../cluster/lease.js';
-import { applyPlan, DEFAULT_CONCURRENCY } from '../reshard/apply-plan.js';
-import { fromPlanFile, planMoves, planSlots, PlanFileError, toPlanFile, type Plan } from '../reshard/plan.js';
+import { ExitCode, RctlError, fromPlanFile, planSlots, toPlanFile, type ClusterHandle, type MoveOptions, type MoveOutcome, type Plan } from '../index.js';
+import { PlanFileError } from '../reshard/plan.js';
 import { rctlHome } from '../state/paths.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { declined } from './declined.js';
-import { confirmOrRefuse } from './prompt.js';
+import { opts, orDeclined } from './target.js';
 import { applyJson } from './views/apply-json.js';
 import { applyView, planJson, planTable } from './views/plan-view.js';
 
@@ -25,20 +18,7 @@ export interface MoveFlags {
   replace?: boolean;
   allowReplicaMigration?: boolean;
   expectDeletes?: boolean;
-}
-
-/** Keys per planned slot, counted on the sources (one server-side loop each): the "est. keys" column. */
-export async function keysPerSlot(conns: AdminConnections, s: Snapshot, p: Plan): Promise<Map<number, number>> {
-  const sources = new Set(planMoves(p).map((m) => m.from));
-  const out = new Map<number, number>();
-  await Promise.all(
-    [...sources].map(async (id) => {
-      const node = nodeById(s, id);
-      if (!node) return;
-      for (const [slot, n] of await slotKeyCounts(conns, node.addr)) out.set(slot, n);
-    }),
-  );
-  return out;
+  breakLock?: boolean;
 }
 
 export async function savePlan(p: Plan, file: string): Promise<void> {
@@ -61,44 +41,50 @@ export async function loadPlan(file: string): Promise<Plan> {
 }
 
 /**
- * Show the plan, save it (--out), stop (--dry-run) or confirm and execute it, checking between
- * waves; on Ctrl-C save the remaining plan and say how to continue.
+ * Run a move through the API, showing the plan (table on stderr), saving it (--out), stopping
+ * (--dry-run) or confirming and executing it; on Ctrl-C save the remaining plan and say how to
+ * continue. `move` is the API call (reshard, rebalance, apply) given the options built here.
  */
-export async function runPlan(ctx: CommandContext, conns: AdminConnections, s: Snapshot, plan: Plan, flags: MoveFlags, password: string | undefined, target: string, lease?: Lease): Promise<CommandOutput> {
-  const keys = await keysPerSlot(conns, s, plan);
-  const shown = planTable(plan, keys);
-  if (flags.out) await savePlan(plan, flags.out);
-  if (planSlots(plan) === 0) {
-    return { data: { plan: planJson(plan, keys), applied: false }, human: `${shown}\nNothing to move.` };
-  }
-  if (flags.dryRun) {
-    return { data: { plan: planJson(plan, keys), applied: false, dryRun: true }, human: `${shown}\n(dry run: nothing changed${flags.out ? `; plan saved to ${flags.out}` : ''})` };
-  }
-  if (!ctx.json) process.stderr.write(`${shown}\n`);
-  const ok = await confirmOrRefuse(ctx, `Move ${planSlots(plan)} slot(s) as shown?`, `Moving ${planSlots(plan)} slot(s)`);
-  if (!ok) return declined({ plan: planJson(plan, keys), applied: false }, 'Nothing moved.');
-  ctx.setRepairHint(`Slots of the batch in flight may be open: run \`rctl fix ${target}\`, then \`rctl check ${target}\`.`);
-  const result = await applyPlan(plan, s, {
-    conns,
-    password,
-    signal: ctx.signal,
-    onEvent: ctx.onEvent,
-    pipeline: flags.pipeline ?? 1000,
-    timeoutMs: flags.timeout ?? 60_000,
-    concurrency: flags.concurrency ?? DEFAULT_CONCURRENCY,
-    replace: Boolean(flags.replace),
-    lease,
-    allowReplicaMigration: Boolean(flags.allowReplicaMigration),
-    expectDeletes: Boolean(flags.expectDeletes),
-  });
-  let human = applyView(result);
-  let remainingFile: string | undefined;
-  if (result.interrupted && result.remaining) {
-    await mkdir(join(rctlHome(), 'plans'), { recursive: true, mode: 0o700 });
-    remainingFile = join(rctlHome(), 'plans', `remaining-${result.remaining.fingerprint}.json`);
-    await savePlan(result.remaining, remainingFile);
-    human += `\n${planSlots(result.remaining)} slot(s) not moved yet. No slot is open. Continue with:\n  rctl apply ${remainingFile}${target ? ` ${target}` : ''}`;
-  }
-  const exitCode = result.interrupted ? ExitCode.interrupted : result.check.healthy ? ExitCode.ok : ExitCode.problems;
-  return { data: { plan: planJson(plan, keys), applied: true, ...applyJson(result), ...(remainingFile ? { remainingPlan: remainingFile } : {}) }, human, exitCode };
+export async function runMove(ctx: CommandContext, c: ClusterHandle, flags: MoveFlags, target: string, move: (o: MoveOptions) => Promise<MoveOutcome>): Promise<CommandOutput> {
+  let shown = '';
+  let planData: Record<string, unknown> = {};
+  const o: MoveOptions = {
+    ...opts(ctx, flags),
+    dryRun: Boolean(flags.dryRun),
+    pipeline: flags.pipeline,
+    timeoutMs: flags.timeout,
+    concurrency: flags.concurrency,
+    replace: flags.replace,
+    allowReplicaMigration: flags.allowReplicaMigration,
+    expectDeletes: flags.expectDeletes,
+    onPlan: async (plan, keys) => {
+      shown = planTable(plan, keys);
+      planData = planJson(plan, keys);
+      if (flags.out) await savePlan(plan, flags.out);
+      if (!flags.dryRun && planSlots(plan) > 0 && !ctx.json) process.stderr.write(`${shown}\n`);
+      ctx.setRepairHint(`Slots of the batch in flight may be open: run \`rctl fix ${target}\`, then \`rctl check ${target}\`.`);
+    },
+  };
+  return orDeclined(
+    async () => {
+      const out = await move(o);
+      if (!out.applied) {
+        if (out.reason === 'nothing-to-move') return { data: { plan: planData, applied: false }, human: `${shown}\nNothing to move.` };
+        return { data: { plan: planData, applied: false, dryRun: true }, human: `${shown}\n(dry run: nothing changed${flags.out ? `; plan saved to ${flags.out}` : ''})` };
+      }
+      const result = out.result;
+      let human = applyView(result);
+      let remainingFile: string | undefined;
+      if (result.interrupted && result.remaining) {
+        await mkdir(join(rctlHome(), 'plans'), { recursive: true, mode: 0o700 });
+        remainingFile = join(rctlHome(), 'plans', `remaining-${result.remaining.fingerprint}.json`);
+        await savePlan(result.remaining, remainingFile);
+        human += `\n${planSlots(result.remaining)} slot(s) not moved yet. No slot is open. Continue with:\n  rctl apply ${remainingFile}${target ? ` ${target}` : ''}`;
+      }
+      const exitCode = result.interrupted ? ExitCode.interrupted : result.check.healthy ? ExitCode.ok : ExitCode.problems;
+      return { data: { plan: planData, applied: true, ...applyJson(result), ...(remainingFile ? { remainingPlan: remainingFile } : {}) }, human, exitCode };
+    },
+    () => ({ plan: planData, applied: false }),
+    'Nothing moved.',
+  );
 }

@@ -154,7 +154,7 @@ export async function readLease(conns: AdminConnections, s: Snapshot): Promise<L
   return { ...h, raw: String(raw), expiresInMs: Math.max(0, Number(pttl)), ttlMs: h.ttlMs ?? DEFAULT_LEASE_TTL_MS };
 }
 
-export function describeHolder(h: LeaseInfo): string {
+export function describeHolder(h: Pick<LeaseInfo, 'op' | 'user' | 'host' | 'pid' | 'since' | 'expiresInMs'>): string {
   return `\`rctl ${h.op}\` by ${h.user}@${h.host} (pid ${h.pid}) since ${h.since}, expiring in ${(h.expiresInMs / 1000).toFixed(0)} s unless renewed`;
 }
 

@@ -1,7 +1,9 @@
-import { expect } from 'vitest';
+import { inject } from 'vitest';
+// Dogfood: the fixture creates and destroys through the public API, imported as a user imports it.
+import { createCluster, destroyCluster } from 'rctl';
 import { meet, startBareNode } from './cluster.js';
 import { clusterClient, countBadKeys, writeKeys } from './load.js';
-import { rctl, waitHealthy } from './rctl.js';
+import { waitHealthy } from './rctl.js';
 
 export interface TestCluster {
   readonly seed: string;
@@ -12,11 +14,16 @@ export interface TestCluster {
   destroy(): Promise<void>;
 }
 
-/** A real cluster (rctl create, docker), optionally preloaded with keys and joined by an empty master. */
+/**
+ * A real cluster (createCluster of the public API, docker), optionally preloaded with keys and
+ * joined by an empty master. Its record lives in `home` (RCTL_HOME), where the CLI runs of the
+ * same test find it.
+ */
 export async function testCluster(o: { home: string; name: string; base: number; replicas?: number; keys?: number; emptyMasterAt?: number }): Promise<TestCluster> {
   const seed = `127.0.0.1:${o.base}`;
-  const c = await rctl(['create', '--name', o.name, '--provider', 'docker', '--replicas', String(o.replicas ?? 1), '--port-base', String(o.base)], { home: o.home });
-  expect(c.code, c.stderr).toBe(0);
+  process.env['RCTL_HOME'] = o.home;
+  process.env['RCTL_IMAGE'] = inject('image');
+  await createCluster({ name: o.name, provider: 'docker', replicas: o.replicas ?? 1, portBase: o.base });
   const seeds = [{ host: '127.0.0.1', port: o.base }];
   if (o.keys) {
     const client = clusterClient(seeds);
@@ -42,7 +49,8 @@ export async function testCluster(o: { home: string; name: string; base: number;
     },
     destroy: async () => {
       await bare?.stop();
-      await rctl(['destroy', '--name', o.name, '--yes'], { home: o.home });
+      process.env['RCTL_HOME'] = o.home;
+      await destroyCluster(o.name);
     },
   };
 }

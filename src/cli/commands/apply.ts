@@ -1,14 +1,12 @@
 import type { Command } from 'commander';
 import { parseHostPort } from '../../redis/address.js';
-import { waitUntilReady } from '../../cluster/ready.js';
-import { assertFresh } from '../../reshard/apply-plan.js';
 import { concurrencyOption } from '../concurrency.js';
 import { outputOptions } from '../options.js';
-import { loadPlan, runPlan, type MoveFlags } from '../plan-flow.js';
+import { loadPlan, runMove, type MoveFlags } from '../plan-flow.js';
 import { durationMs, positiveInt } from '../parse.js';
 import { runCommand } from '../run.js';
-import { changeTargetOptions, withExclusive, type LockFlags } from '../exclusive.js';
-import { targetFlag } from '../target.js';
+import { changeTargetOptions, type LockFlags } from '../exclusive.js';
+import { targetFlag, withTarget } from '../target.js';
 
 type ApplyFlags = LockFlags & Omit<MoveFlags, 'out'> & { json?: boolean; yes?: boolean };
 
@@ -28,11 +26,7 @@ export function registerApply(program: Command): void {
       const cluster = typeof plan.intent['cluster'] === 'string' ? (plan.intent['cluster'] as string) : undefined;
       const firstAddr = Object.values(plan.nodes)[0];
       const tflags: LockFlags = flags.seed || flags.name ? flags : cluster ? { ...flags, name: cluster } : { ...flags, seed: firstAddr ? `${parseHostPort(firstAddr).host}:${parseHostPort(firstAddr).port}` : undefined };
-      return withExclusive(tflags, ctx, 'apply', async ({ conns, snapshot, target, lease }) => {
-        assertFresh(plan, snapshot);
-        const ready = await waitUntilReady(conns, snapshot.seed, { what: 'applying the plan', signal: ctx.signal });
-        return await runPlan(ctx, conns, ready, plan, flags, target.password, targetFlag(tflags), lease);
-      }, { readOnly: Boolean(flags.dryRun) });
+      return withTarget(tflags, (c) => runMove(ctx, c, flags, targetFlag(tflags), (o) => c.apply(plan, o)));
     }),
   );
 }

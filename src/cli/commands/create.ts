@@ -1,16 +1,12 @@
 import type { Command } from 'commander';
-import { createCluster, validateCreateIntent, type CreateIntent } from '../../cluster/create.js';
-import { resolveImage, selectProvider } from '../../provision/select.js';
+import { validateCreateIntent, type CreateIntent } from '../../cluster/create.js';
+import { createCluster, formCluster } from '../../index.js';
 import { choiceOption, durationMs, intAtLeast, nonNegativeInt, oneOf, port, toInt } from '../parse.js';
 import { runCommand } from '../run.js';
 import { DEFAULT_NAME } from '../target.js';
 import { infoTable, nodeRow, orderedNodes } from '../views/cluster-views.js';
 import { ms } from '../views/table.js';
-import { addrKey, parseHostPort } from '../../redis/address.js';
-import { AdminConnections } from '../../redis/connection.js';
-import { formCluster } from '../../cluster/form.js';
-import { usageError } from '../../errors.js';
-import { ALLOW_OPEN_FLAG, connectableHost, refuseOpenBind } from '../../provision/bind-address.js';
+import { ALLOW_OPEN_FLAG, connectableHost } from '../../provision/bind-address.js';
 import { resolvePassword } from '../password.js';
 import type { CommandContext, CommandOutput } from '../context.js';
 
@@ -74,15 +70,16 @@ export function registerCreate(program: Command): void {
         };
         const providerKind = oneOf(flags.provider, '--provider', ['docker', 'process'] as const);
         validateCreateIntent(intent);
-        refuseOpenBind(intent.host, password, Boolean(flags.allowOpen));
-        const provider = await selectProvider(providerKind, flags.image, ctx.onEvent);
         ctx.setRepairHint(`Run \`rctl destroy --name ${intent.name} --yes\` to remove what create had started.`);
-        const t0 = performance.now();
-        const { record, form } = await createCluster({ ...intent, image: provider.kind === 'docker' ? resolveImage(flags.image) : undefined }, provider, {
+        const { record, form, totalMs } = await createCluster({
+          ...intent,
+          masters,
+          replicas,
+          provider: providerKind,
+          allowOpen: Boolean(flags.allowOpen),
           onEvent: ctx.onEvent,
           signal: ctx.signal,
         });
-        const totalMs = Math.round(performance.now() - t0);
         const s = form.snapshot;
         return {
           data: {
@@ -103,19 +100,11 @@ export function registerCreate(program: Command): void {
 }
 
 async function formExisting(list: string, masters: number, replicas: number, password: string | undefined, ctx: CommandContext): Promise<CommandOutput> {
-  const addrs = list.split(',').filter(Boolean).map((a) => parseHostPort(a.trim(), '--nodes'));
-  if (masters < 3) throw usageError(`--masters must be at least 3, got ${masters}.`);
-  if (addrs.length < masters * (1 + replicas)) throw usageError(`${masters} masters with ${replicas} replica(s) need ${masters * (1 + replicas)} nodes; --nodes lists ${addrs.length}.`);
-  const conns = new AdminConnections({ password });
-  try {
-    // Nodes rctl did not start: the address is the only hint of the machine they run on.
-    const form = await formCluster({ nodes: addrs.map((addr) => ({ addr, machine: addr.host })), masters, replicasPerMaster: replicas, conns, onEvent: ctx.onEvent, signal: ctx.signal });
-    const s = form.snapshot;
-    return {
-      data: { nodeTimeoutMs: form.nodeTimeoutMs, agreementMs: form.agreementMs, slotAgreementMs: form.slotAgreementMs, nodes: orderedNodes(s).map((n) => nodeRow(s, n)) },
-      human: `${infoTable(s)}\n\nCluster formed on ${addrs.map(addrKey).join(', ')} (agreement ${ms(form.agreementMs)}).`,
-    };
-  } finally {
-    await conns.closeAll();
-  }
+  const nodes = list.split(',').filter(Boolean);
+  const form = await formCluster({ nodes, masters, replicas, password, onEvent: ctx.onEvent, signal: ctx.signal });
+  const s = form.snapshot;
+  return {
+    data: { nodeTimeoutMs: form.nodeTimeoutMs, agreementMs: form.agreementMs, slotAgreementMs: form.slotAgreementMs, nodes: orderedNodes(s).map((n) => nodeRow(s, n)) },
+    human: `${infoTable(s)}\n\nCluster formed on ${nodes.map((a) => a.trim()).join(', ')} (agreement ${ms(form.agreementMs)}).`,
+  };
 }

@@ -1,20 +1,10 @@
 import type { Command } from 'commander';
-import { addrKey } from '../../redis/address.js';
-import { waitUntilReady } from '../../cluster/ready.js';
-import { resolveNodeRef } from '../../cluster/node-ref.js';
-import { mastersOf, replicasOf } from '../../cluster/snapshot.js';
-import { ExitCode, RctlError, usageError } from '../../errors.js';
-import { drillFailover, type DrillReport } from '../../failover/drill.js';
-import { failover, type FailoverMode } from '../../failover/manual-failover.js';
-import { restoreRoles } from '../../failover/roles.js';
-import { recordedAt } from '../../provision/recorded-nodes.js';
-import { providerFor } from '../../provision/select.js';
-import { readRecord, writeRecord } from '../../state/records.js';
+import { ExitCode, usageError, type DrillReport, type FailoverMode } from '../../index.js';
 import { outputOptions, recordedTargetOptions } from '../options.js';
 import { choiceOption, oneOf } from '../parse.js';
 import { runCommand } from '../run.js';
-import { changeTargetOptions, lockOptions, withExclusive, type LockFlags } from '../exclusive.js';
-import { DEFAULT_NAME, targetFlag } from '../target.js';
+import { changeTargetOptions, lockOptions, type LockFlags } from '../exclusive.js';
+import { opts, targetFlag, withTarget } from '../target.js';
 import { infoTable } from '../views/cluster-views.js';
 import { loadJson, withNulls } from '../views/drill-json.js';
 import { keysJson, keysLine } from '../views/keys-view.js';
@@ -32,16 +22,13 @@ export function registerFailover(program: Command): void {
     runCommand(flags, async (ctx) => {
       if (flags.force && flags.takeover) throw usageError('--force and --takeover exclude each other.', 'Use --force when the master is down, --takeover when most masters are.');
       const mode: FailoverMode = flags.takeover ? 'takeover' : flags.force ? 'force' : 'coordinated';
-      // A forced failover is a repair: the lease's slot may be served by the very master that is down.
-      return withExclusive(flags, ctx, 'failover', async ({ conns, snapshot, target }) => {
-        // A forced failover happens exactly when the cluster is not healthy; only the coordinated one waits for health.
-        const s = mode === 'coordinated' ? await waitUntilReady(conns, snapshot.seed, { what: 'a failover', signal: ctx.signal }) : snapshot;
-        const res = await failover(s, ref, { conns, mode, probe: true, password: target.password, signal: ctx.signal, onEvent: ctx.onEvent, target: targetFlag(flags) });
+      return withTarget(flags, async (c) => {
+        const res = await c.failover(ref, { ...opts(ctx, flags), mode });
         return {
           data: { newMaster: res.newMaster, oldMaster: res.oldMaster, mode, ms: res.ms, writeGapMs: res.probe?.maxGapMs ?? null, probeWrites: res.probe?.writes ?? null, probeFailures: res.probe?.failures ?? null, keys: res.keys ? keysJson(res.keys) : null },
           human: `${infoTable(res.snapshot)}\n\n${res.newMaster.slice(0, 8)} is master (was ${res.oldMaster.slice(0, 8)}), ${mode} failover in ${ms(res.ms)}.${res.probe ? ` Writes to that shard paused for at most ${ms(res.probe.maxGapMs)} (${res.probe.writes} probe writes, ${res.probe.failures} failed)${res.keys?.error ? `; its key ${res.keys.prefix} may remain` : ', its key removed'}.` : ''}`,
         };
-      }, { allowUnserved: mode !== 'coordinated' });
+      });
     }),
   );
 
@@ -56,58 +43,36 @@ export function registerFailover(program: Command): void {
   ).action((flags: DrillFlags) =>
     runCommand(flags, async (ctx) => {
       const mode = oneOf(flags.mode, '--mode', ['stop', 'kill', 'pause'] as const, 'kill')!;
-      // The drill faults a master on purpose, maybe the one serving the lease's slot: the lease must
-      // outlive a failover (about 1.5 x node-timeout + election), so its TTL scales with node-timeout.
-      const nodeTimeoutMs = (await readRecord(flags.name ?? DEFAULT_NAME))?.nodeTimeoutMs ?? 15_000;
-      return withExclusive(flags, ctx, 'drill failover', async ({ conns, snapshot, target }) => {
-        const rec = target.record;
-        if (!rec) throw new RctlError('USAGE', 'Drills stop, kill or freeze nodes, which rctl can only do for clusters it created.', { hint: 'Use --name with a cluster from `rctl ls`.' });
-        const s = await waitUntilReady(conns, snapshot.seed, { what: 'a drill', signal: ctx.signal });
-        const eligible = mastersOf(s).filter((m) => replicasOf(s, m.id).some((r) => r.masterLinkStatus === 'up'));
-        const master = !flags.node || flags.node === 'random' ? eligible[Math.floor(Math.random() * eligible.length)] : resolveNodeRef(s, flags.node, '--node');
-        if (!master) throw new RctlError('REFUSED', 'No master has a synced replica to fail over to.', { hint: 'Create the cluster with --replicas 1 or more.' });
-        const node = recordedAt(rec, master.addr);
-        if (!node) throw new RctlError('REFUSED', `${addrKey(master.addr)} was not started by rctl, so rctl cannot fault it.`);
-        ctx.setRepairHint(
-          `${addrKey(master.addr)} may still be ${mode === 'pause' ? 'frozen' : 'stopped'}: ${node.container ? `\`docker ${mode === 'pause' ? 'unpause' : 'start'} ${node.container}\`` : `${mode === 'pause' ? 'kill -CONT' : 'restart'} pid ${node.pid}`}, then \`rctl check ${targetFlag(flags)}\`.${flags.load ? ' Keys the drill wrote (rctl-drill:<run>:<n>, named in its first note) may remain.' : ''}`,
-        );
-        const report = await drillFailover(s, master, {
-          conns,
-          password: target.password,
-          provider: await providerFor(rec.provider, rec.image),
-          record: node,
+      return withTarget(flags, async (c) => {
+        const report = await c.drillFailover({
+          ...opts(ctx, flags),
+          node: flags.node,
           mode,
           load: Boolean(flags.load),
           keepKeys: Boolean(flags.keepKeys),
           restore: Boolean(flags.restore),
-          signal: ctx.signal,
-          onEvent: ctx.onEvent,
-          onRecovered: async (n) => {
-            const latest = await readRecord(rec.name);
-            if (latest) await writeRecord({ ...latest, nodes: latest.nodes.map((x) => (x.index === n.index ? n : x)) });
-          },
+          onTarget: (m) =>
+            ctx.setRepairHint(
+              `${m.address} may still be ${mode === 'pause' ? 'frozen' : 'stopped'}: ${m.container ? `\`docker ${mode === 'pause' ? 'unpause' : 'start'} ${m.container}\`` : `${mode === 'pause' ? 'kill -CONT' : 'restart'} pid ${m.pid}`}, then \`rctl check ${targetFlag(flags)}\`.${flags.load ? ' Keys the drill wrote (rctl-drill:<run>:<n>, named in its first note) may remain.' : ''}`,
+            ),
         });
         return { data: drillJson(report), human: drillView(report), exitCode: report.check.healthy ? ExitCode.ok : ExitCode.problems };
-      }, { ttlMs: Math.max(20_000, 3 * nodeTimeoutMs + 10_000) });
+      });
     }),
   );
   drill.commands.forEach((c) => c.exitOverride());
 
   const roles = program.command('roles').description('master roles');
   outputOptions(lockOptions(recordedTargetOptions(roles.command('restore').description('return every shard\'s master role to the node rctl gave it')))).action((flags: LockFlags & { json?: boolean; yes?: boolean }) =>
-    runCommand(flags, async (ctx) => {
-      return withExclusive(flags, ctx, 'roles restore', async ({ conns, snapshot, target }) => {
-        const rec = target.record;
-        const intended = rec?.nodes.filter((n) => n.role === 'master').map((n) => ({ host: n.host, port: n.port })) ?? [];
-        if (!rec || intended.length === 0) throw new RctlError('USAGE', 'rctl knows the original roles only of clusters it created.', { hint: 'Use `rctl failover <replica>` to move a master role by hand.' });
-        const s = await waitUntilReady(conns, snapshot.seed, { what: 'restoring roles', signal: ctx.signal });
-        const res = await restoreRoles(s, intended, { conns, password: target.password, signal: ctx.signal, onEvent: ctx.onEvent, target: targetFlag(flags) });
+    runCommand(flags, (ctx) =>
+      withTarget(flags, async (c) => {
+        const res = await c.restoreRoles(opts(ctx, flags));
         return {
           data: { moved: res.moved, skipped: res.skipped },
           human: `${infoTable(res.snapshot)}\n\n${res.moved.length === 0 ? 'Every shard already has its original master.' : res.moved.map((m) => `${m.node} is master again (${ms(m.ms)})`).join('\n')}${res.skipped.length ? `\nskipped: ${res.skipped.join('; ')}` : ''}`,
         };
-      });
-    }),
+      }),
+    ),
   );
   roles.commands.forEach((c) => c.exitOverride());
 }

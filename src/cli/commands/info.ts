@@ -1,15 +1,14 @@
 import type { Command } from 'commander';
 import { outputOptions, targetOptions } from '../options.js';
 import { runCommand } from '../run.js';
-import { openCluster, type TargetFlags } from '../target.js';
+import { withTarget, type TargetFlags } from '../target.js';
 import { infoTable, nodeRow, orderedNodes } from '../views/cluster-views.js';
 
 export function registerInfo(program: Command): void {
   outputOptions(targetOptions(program.command('info').description('table of nodes: id, address, role, master, slots, keys, memory, link'))).action(
     (flags: TargetFlags & { json?: boolean; yes?: boolean }) =>
       runCommand(flags, async (ctx) => {
-        const { conns, snapshot: s } = await openCluster(flags);
-        await conns.closeAll();
+        const s = await withTarget(flags, (c) => c.info());
         return {
           data: {
             fingerprint: s.fingerprint,

@@ -7,7 +7,7 @@ import { sentinelStatus } from '../../sentinel/status.js';
 import { listRecords, type ClusterRecord } from '../../state/records.js';
 import { outputOptions } from '../options.js';
 import { runCommand } from '../run.js';
-import { openCluster } from '../target.js';
+import { openCluster } from '../../index.js';
 import { table } from '../views/table.js';
 
 /** What ls shows of a cluster that answers: counted live, since add-node, del-node, failovers change it. */
@@ -48,8 +48,8 @@ async function liveState(r: ClusterRecord): Promise<Live> {
     }
   }
   try {
-    const { conns, snapshot } = await openCluster({ name: r.name }, { connectTimeoutMs: 500 });
-    await conns.closeAll();
+    const c = await openCluster({ name: r.name, connectTimeoutMs: 500 });
+    const snapshot = await c.info().finally(() => c.close());
     const res = checkCluster(snapshot, { replicasPerMaster: r.replicasPerMaster });
     const problems = res.findings.filter((f) => f.severity === 'problem').length;
     return {

@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
-import { waitUntilReady } from '../../cluster/ready.js';
-import { planRebalance } from '../../reshard/plan-rebalance.js';
 import { outputOptions } from '../options.js';
 import { nonNegativeNumber } from '../parse.js';
-import { runPlan, type MoveFlags } from '../plan-flow.js';
+import { runMove, type MoveFlags } from '../plan-flow.js';
 import { checkPlanOut } from '../plan-out.js';
 import { runCommand } from '../run.js';
-import { changeTargetOptions, withExclusive, type LockFlags } from '../exclusive.js';
-import { targetFlag } from '../target.js';
+import { changeTargetOptions, type LockFlags } from '../exclusive.js';
+import { targetFlag, withTarget } from '../target.js';
 import { moveOptions } from './reshard.js';
 
 type RebalanceFlags = LockFlags & MoveFlags & { weight?: string[]; threshold?: number; useEmptyMasters?: boolean; json?: boolean; yes?: boolean };
@@ -26,11 +24,7 @@ export function registerRebalance(program: Command): void {
     runCommand(flags, async (ctx) => {
       await checkPlanOut(ctx, flags.out);
       const threshold = flags.threshold ?? 2;
-      return withExclusive(flags, ctx, 'rebalance', async ({ conns, snapshot, target, lease }) => {
-        const ready = await waitUntilReady(conns, snapshot.seed, { what: 'a rebalance', signal: ctx.signal });
-        const plan = planRebalance(ready, { weights: flags.weight ?? [], threshold, useEmptyMasters: Boolean(flags.useEmptyMasters) });
-        return await runPlan(ctx, conns, ready, { ...plan, intent: { ...plan.intent, cluster: target.record?.name } }, flags, target.password, targetFlag(flags), lease);
-      }, { readOnly: Boolean(flags.dryRun) });
+      return withTarget(flags, (c) => runMove(ctx, c, flags, targetFlag(flags), (o) => c.rebalance({ weights: flags.weight ?? [], threshold, useEmptyMasters: Boolean(flags.useEmptyMasters) }, o)));
     }),
   );
 }

@@ -1,16 +1,14 @@
 import type { Command } from 'commander';
-import { waitUntilReady } from '../../cluster/ready.js';
 import { resolveNodeRef } from '../../cluster/node-ref.js';
-import { planReshard } from '../../reshard/plan-reshard.js';
 import { askMaster, askSlots, askSources } from '../ask.js';
 import { concurrencyOption } from '../concurrency.js';
 import { outputOptions } from '../options.js';
 import { durationMs, positiveInt } from '../parse.js';
-import { runPlan, type MoveFlags } from '../plan-flow.js';
+import { runMove, type MoveFlags } from '../plan-flow.js';
 import { checkPlanOut } from '../plan-out.js';
 import { runCommand } from '../run.js';
-import { changeTargetOptions, withExclusive, type LockFlags } from '../exclusive.js';
-import { targetFlag } from '../target.js';
+import { changeTargetOptions, type LockFlags } from '../exclusive.js';
+import { targetFlag, withTarget } from '../target.js';
 
 export function moveOptions(cmd: Command): Command {
   return cmd
@@ -37,15 +35,18 @@ export function registerReshard(program: Command): void {
   ).action((flags: ReshardFlags) =>
     runCommand(flags, async (ctx) => {
       await checkPlanOut(ctx, flags.out);
-      return withExclusive(flags, ctx, 'reshard', async ({ conns, snapshot, target, lease }) => {
-        const ready = await waitUntilReady(conns, snapshot.seed, { what: 'a reshard', signal: ctx.signal });
-        const slots = flags.slots ?? (await askSlots(ctx, '--slots'));
-        const to = flags.to ?? (await askMaster(ctx, ready, '--to', 'Which master receives the slots?'));
-        const toId = resolveNodeRef(ready, to, '--to').id;
-        const from = flags.from !== undefined ? (flags.from.trim() === 'all' ? ('all' as const) : flags.from.split(',').filter(Boolean)) : await askSources(ctx, ready, toId);
-        const plan = planReshard(ready, { from, to, slots });
-        return await runPlan(ctx, conns, ready, { ...plan, intent: { ...plan.intent, cluster: target.record?.name } }, flags, target.password, targetFlag(flags), lease);
-      }, { readOnly: Boolean(flags.dryRun) });
+      return withTarget(flags, (c) =>
+        runMove(ctx, c, flags, targetFlag(flags), (o) =>
+          c.reshard(async (ready) => {
+            // Missing flags are asked for on a terminal, against the cluster as it is now.
+            const slots = flags.slots ?? (await askSlots(ctx, '--slots'));
+            const to = flags.to ?? (await askMaster(ctx, ready, '--to', 'Which master receives the slots?'));
+            const toId = resolveNodeRef(ready, to, '--to').id;
+            const from = flags.from !== undefined ? (flags.from.trim() === 'all' ? ('all' as const) : flags.from.split(',').filter(Boolean)) : await askSources(ctx, ready, toId);
+            return { from, to, slots };
+          }, o),
+        ),
+      );
     }),
   );
 }

@@ -1,20 +1,11 @@
 import { Option, type Command } from 'commander';
-import { mastersOf } from '../../cluster/snapshot.js';
-import { describeStep, planScaleIn, planScaleOut, type ScalePlan } from '../../cluster/scale-plan.js';
-import { runScalePlan } from '../../reshard/scale-run.js';
-import { waitUntilReady } from '../../cluster/ready.js';
-import { ExitCode, RctlError } from '../../errors.js';
-import { providerFor } from '../../provision/select.js';
-import { recordedNodes } from '../../provision/recorded-nodes.js';
-import { readRecord, writeRecord, type ClusterRecord } from '../../state/records.js';
+import { ExitCode, RctlError, type ScaleStepView } from '../../index.js';
 import type { CommandContext, CommandOutput } from '../context.js';
 import { outputOptions, recordedTargetOptions } from '../options.js';
 import { nonNegativeInt, positiveInt } from '../parse.js';
-import { declined } from '../declined.js';
-import { confirmOrRefuse } from '../prompt.js';
 import { runCommand } from '../run.js';
-import { changeTargetOptions, withExclusive, type LockFlags } from '../exclusive.js';
-import { targetFlag } from '../target.js';
+import { changeTargetOptions, type LockFlags } from '../exclusive.js';
+import { opts, orDeclined, targetFlag, withTarget } from '../target.js';
 import { concurrencyOption } from '../concurrency.js';
 import { infoTable } from '../views/cluster-views.js';
 import { ms, table } from '../views/table.js';
@@ -51,53 +42,40 @@ async function scale(ctx: CommandContext, flags: ScaleFlags, kind: 'scale-out' |
       hint: 'On other clusters, start empty nodes yourself and use `rctl add-node --addr host:port` (then `rctl rebalance --use-empty-masters`).',
     });
   }
-  return withExclusive(flags, ctx, kind, async ({ conns, snapshot, target, lease }) => {
-    const rec = target.record;
-    if (kind === 'scale-out' && !rec) {
-      throw new RctlError('USAGE', 'scale-out starts new nodes, which rctl can only do for clusters it created.', {
-        hint: 'On other clusters, start empty nodes yourself and use `rctl add-node --addr host:port` (then `rctl rebalance --use-empty-masters`).',
-      });
-    }
-    const s = await waitUntilReady(conns, snapshot.seed, { what: kind, signal: ctx.signal });
-    // An interrupted run of the same kind is continued, not started again.
-    const continuing = rec?.pending?.kind === kind;
-    let plan: ScalePlan;
-    if (continuing) plan = rec!.pending!.plan as ScalePlan;
-    else if (kind === 'scale-out') plan = planScaleOut(rec!.nodes, rec!.portBase, { masters: flags.masters ?? 1, replicas: flags.replicas ?? 1 });
-    else plan = planScaleIn(s, rec?.nodes, { masters: flags.masters, nodes: flags.node, to: flags.to });
-
-    const provisioner = rec ? await recordedNodes(rec.name, await providerFor(rec.provider, rec.image), conns, ctx.onEvent, ctx.signal) : undefined;
-    const addrOf = (i: number): string => (provisioner ? `${provisioner.addressOf(i).host}:${provisioner.addressOf(i).port}` : `#${i}`);
-    const shown = `${continuing ? `Continuing the interrupted ${kind} started ${rec!.pending!.startedAt}:\n` : ''}${table(['step', 'what'], plan.steps.map((st, i) => [i + 1, describeStep(st, addrOf)]))}`;
-    const stepsJson = plan.steps.map((st) => ({ ...st, description: describeStep(st, addrOf) }));
-    if (flags.dryRun) return { data: { kind, dryRun: true, continuing, steps: stepsJson }, human: `${shown}\n(dry run: nothing changed)` };
-    if (!ctx.json) process.stderr.write(`${shown}\n`);
-    const ok = await confirmOrRefuse(ctx, `Run these ${plan.steps.length} steps?`, `${kind} (${plan.steps.length} steps)`);
-    if (!ok) return declined({ kind, applied: false });
-
-    if (rec && !continuing) await writeRecord({ ...(await readRecord(rec.name))!, pending: { kind, plan, startedAt: new Date().toISOString() } });
-    ctx.setRepairHint(`Run \`rctl ${kind} ${targetFlag(flags)}\` again: it continues where it stopped. Then \`rctl check ${targetFlag(flags)}\`.`);
-    const t0 = performance.now();
-    const res = await runScalePlan(plan, s, { conns, password: target.password, provisioner, signal: ctx.signal, onEvent: ctx.onEvent, lease, concurrency: flags.concurrency });
-    if (rec) {
-      const latest = (await readRecord(rec.name)) as ClusterRecord;
-      const { pending: _done, ...rest } = latest;
-      // New shards' intended roles, so `roles restore` knows them too.
-      const roleOf = new Map(plan.newNodes.map((n) => [n.index, n.role]));
-      const nodes = rest.nodes.map((n) => (roleOf.has(n.index) ? { ...n, role: roleOf.get(n.index) } : n));
-      await writeRecord({ ...rest, nodes, masters: mastersOf(res.snapshot).length });
-    }
-    const human = [
-      table(['step', 'took', 'result'], res.rows.map((r) => [r.step, ms(r.ms), r.detail])),
-      `${kind} done in ${ms(performance.now() - t0)}.`,
-      '',
-      infoTable(res.snapshot),
-      res.check.healthy ? 'Check: healthy.' : `Check: ${res.check.findings.filter((f) => f.severity === 'problem').map((f) => f.message).join(' ')}`,
-    ].join('\n');
-    return {
-      data: { kind, applied: true, steps: res.rows, healthy: res.check.healthy, findings: res.check.findings, masters: mastersOf(res.snapshot).length },
-      human,
-      exitCode: res.check.healthy ? ExitCode.ok : ExitCode.problems,
-    };
-  }, { readOnly: Boolean(flags.dryRun) });
+  return orDeclined(
+    () =>
+      withTarget(flags, async (c) => {
+        ctx.setRepairHint(`Run \`rctl ${kind} ${targetFlag(flags)}\` again: it continues where it stopped. Then \`rctl check ${targetFlag(flags)}\`.`);
+        let shown = '';
+        const t0 = performance.now();
+        const o = {
+          ...opts(ctx, flags),
+          masters: flags.masters,
+          replicas: flags.replicas,
+          nodes: flags.node,
+          to: flags.to,
+          concurrency: flags.concurrency,
+          dryRun: Boolean(flags.dryRun),
+          onSteps: (steps: readonly ScaleStepView[], continuing: { startedAt: string } | undefined) => {
+            shown = `${continuing ? `Continuing the interrupted ${kind} started ${continuing.startedAt}:\n` : ''}${table(['step', 'what'], steps.map((st, i) => [i + 1, st.description]))}`;
+            if (!flags.dryRun && !ctx.json) process.stderr.write(`${shown}\n`);
+          },
+        };
+        const res = kind === 'scale-out' ? await c.scaleOut(o) : await c.scaleIn(o);
+        if (!res.applied) return { data: { kind, dryRun: true, continuing: res.continuing, steps: res.steps }, human: `${shown}\n(dry run: nothing changed)` };
+        const human = [
+          table(['step', 'took', 'result'], (res.rows ?? []).map((r) => [r.step, ms(r.ms), r.detail])),
+          `${kind} done in ${ms(performance.now() - t0)}.`,
+          '',
+          infoTable(res.snapshot!),
+          res.check!.healthy ? 'Check: healthy.' : `Check: ${res.check!.findings.filter((f) => f.severity === 'problem').map((f) => f.message).join(' ')}`,
+        ].join('\n');
+        return {
+          data: { kind, applied: true, steps: res.rows, healthy: res.check!.healthy, findings: res.check!.findings, masters: res.masters },
+          human,
+          exitCode: res.check!.healthy ? ExitCode.ok : ExitCode.problems,
+        };
+      }),
+    { kind, applied: false },
+  );
 }

@@ -1,26 +1,17 @@
 import type { Command } from 'commander';
-import { addrKey, parseHostPort, type NodeAddress } from '../../redis/address.js';
-import { AdminConnections } from '../../redis/connection.js';
-import { ExitCode, RctlError } from '../../errors.js';
-import { ALLOW_OPEN_FLAG, refuseOpenBind } from '../../provision/bind-address.js';
-import { providerFor, resolveImage, selectProvider } from '../../provision/select.js';
-import { createSentinelGroup } from '../../sentinel/create.js';
-import { discoverMasterName } from '../../sentinel/discover.js';
-import { sentinelDrill, type SentinelDrillReport } from '../../sentinel/drill.js';
-import { sentinelFailover } from '../../sentinel/failover.js';
-import { sentinelStatus, type SentinelStatus } from '../../sentinel/status.js';
-import { deleteRecord, readRecord, requireRecord, writeRecord, type ClusterRecord } from '../../state/records.js';
+import { createSentinel, destroySentinel, ExitCode, openSentinel, DEFAULT_SENTINEL_NAME, type SentinelDrillReport, type SentinelHandle, type SentinelStatus } from '../../index.js';
+import { addrKey } from '../../redis/address.js';
+import { ALLOW_OPEN_FLAG } from '../../provision/bind-address.js';
 import type { CommandContext, CommandOutput } from '../context.js';
 import { choiceOption, durationMs, nonNegativeInt, oneOf, port, positiveInt, toInt } from '../parse.js';
 import { resolvePassword } from '../password.js';
-import { declined } from '../declined.js';
-import { confirmOrRefuse } from '../prompt.js';
 import { runCommand } from '../run.js';
+import { opts, orDeclined } from '../target.js';
 import { keysJson, keysLine } from '../views/keys-view.js';
 import { loadJson, withNulls } from '../views/drill-json.js';
 import { ms, table } from '../views/table.js';
 
-const DEFAULT = 'rctl-sentinel';
+const DEFAULT = DEFAULT_SENTINEL_NAME;
 type Common = { name?: string; sentinel?: string; masterName?: string; password?: string; passwordFile?: string; json?: boolean; yes?: boolean };
 
 const common = (c: Command): Command =>
@@ -33,47 +24,15 @@ const common = (c: Command): Command =>
     .option('--json', 'machine-readable output')
     .option('--yes', 'never prompt');
 
-interface Target {
-  sentinels: NodeAddress[];
-  masterName: string;
-  record: ClusterRecord | undefined;
-  password: string | undefined;
-}
-
-async function target(f: Common): Promise<Target> {
-  const password = resolvePassword(f);
-  if (f.sentinel) {
-    const rec = f.name ? await readRecord(f.name) : undefined;
-    const sentinels = [parseHostPort(f.sentinel, '--sentinel')];
-    const masterName = f.masterName ?? rec?.sentinel?.masterName ?? (await discover(sentinels, password ?? rec?.password));
-    return { sentinels, masterName, record: rec, password: password ?? rec?.password };
-  }
-  const rec = await requireRecord(f.name ?? DEFAULT);
-  if (rec.kind !== 'sentinel' || !rec.sentinel) throw new RctlError('USAGE', `"${rec.name}" is a Redis Cluster, not a Sentinel group.`, { hint: 'Use the cluster commands (rctl check, rctl failover) for it.' });
-  return { sentinels: rec.sentinel.nodes.map((n) => ({ host: n.host, port: n.port })), masterName: f.masterName ?? rec.sentinel.masterName, record: rec, password: password ?? rec.password };
-}
-
-/** Without --master-name: the one master the Sentinel monitors (several: a usage error listing them). */
-async function discover(sentinels: readonly NodeAddress[], password: string | undefined): Promise<string> {
-  const conns = new AdminConnections({ password });
-  try {
-    return await discoverMasterName(conns, sentinels);
-  } finally {
-    await conns.closeAll();
-  }
-}
+/** The group the flags name, through the public API (resolution, record, password, master name). */
+const open = (f: Common): Promise<SentinelHandle> =>
+  openSentinel({ name: f.name, sentinel: f.sentinel, masterName: f.masterName, password: resolvePassword(f) });
 
 /** `sentinel status`, and `check` on a Sentinel group: each Sentinel's view and the verdict (exit 0/1). */
 export async function sentinelStatusOutput(f: Common, o: { replicas?: number | undefined } = {}): Promise<CommandOutput> {
-  const t = await target(f);
-  const conns = new AdminConnections({ password: t.password });
-  try {
-    const expect = t.record ? { replicas: t.record.replicasPerMaster, sentinels: t.record.sentinel?.nodes.length } : {};
-    const st = await sentinelStatus(conns, t.sentinels, t.masterName, o.replicas !== undefined ? { ...expect, replicas: o.replicas } : expect);
-    return { data: { kind: 'sentinel', masterName: t.masterName, ...statusJson(st) }, human: statusView(st), exitCode: st.healthy ? ExitCode.ok : ExitCode.problems };
-  } finally {
-    await conns.closeAll();
-  }
+  const t = await open(f);
+  const st = await t.status(o);
+  return { data: { kind: 'sentinel', masterName: t.masterName, ...statusJson(st) }, human: statusView(st), exitCode: st.healthy ? ExitCode.ok : ExitCode.problems };
 }
 
 export function registerSentinel(program: Command): void {
@@ -103,28 +62,27 @@ export function registerSentinel(program: Command): void {
     .action((f: Record<string, string | boolean | undefined>) =>
       runCommand(f, async (ctx) => {
         const password = resolvePassword({ password: f['password'] as string | undefined, passwordFile: f['passwordFile'] as string | undefined });
-        refuseOpenBind(String(f['host']), password, Boolean(f['allowOpen']));
-        const provider = await selectProvider(oneOf(f['provider'] as string | undefined, '--provider', ['docker', 'process'] as const), f['image'] as string | undefined, ctx.onEvent);
-        const network = oneOf(f['network'] as string | undefined, '--network', ['host', 'bridge'] as const, 'host')!;
-        if (network === 'bridge') throw new RctlError('USAGE', 'Sentinel groups run with --network host for now.', { hint: 'Drop --network bridge.' });
-        const res = await createSentinelGroup(
-          {
-            name: String(f['name']),
-            masterName: String(f['masterName']),
-            replicas: toInt(f['replicas'] as string, '--replicas'),
-            sentinels: toInt(f['sentinels'] as string, '--sentinels'),
-            quorum: toInt(f['quorum'] as string, '--quorum'),
-            downAfterMs: toInt(f['downAfter'] as string, '--down-after'),
-            failoverTimeoutMs: toInt(f['failoverTimeout'] as string, '--failover-timeout'),
-            parallelSyncs: toInt(f['parallelSyncs'] as string, '--parallel-syncs'),
-            portBase: toInt(f['portBase'] as string, '--port-base'),
-            sentinelPortBase: toInt(f['sentinelPortBase'] as string, '--sentinel-port-base'),
-            host: String(f['host']),
-            password,
-          },
-          provider,
-          { network, image: provider.kind === 'docker' ? resolveImage(f['image'] as string | undefined) : undefined, allowWeakQuorum: Boolean(f['yes']), onEvent: ctx.onEvent, signal: ctx.signal },
-        );
+        const res = await createSentinel({
+          name: String(f['name']),
+          masterName: String(f['masterName']),
+          replicas: toInt(f['replicas'] as string, '--replicas'),
+          sentinels: toInt(f['sentinels'] as string, '--sentinels'),
+          quorum: toInt(f['quorum'] as string, '--quorum'),
+          downAfterMs: toInt(f['downAfter'] as string, '--down-after'),
+          failoverTimeoutMs: toInt(f['failoverTimeout'] as string, '--failover-timeout'),
+          parallelSyncs: toInt(f['parallelSyncs'] as string, '--parallel-syncs'),
+          portBase: toInt(f['portBase'] as string, '--port-base'),
+          sentinelPortBase: toInt(f['sentinelPortBase'] as string, '--sentinel-port-base'),
+          host: String(f['host']),
+          password,
+          allowOpen: Boolean(f['allowOpen']),
+          provider: oneOf(f['provider'] as string | undefined, '--provider', ['docker', 'process'] as const),
+          network: oneOf(f['network'] as string | undefined, '--network', ['host', 'bridge'] as const, 'host')!,
+          image: f['image'] as string | undefined,
+          allowWeakQuorum: Boolean(f['yes']),
+          onEvent: ctx.onEvent,
+          signal: ctx.signal,
+        });
         return { data: { name: res.record.name, warnings: res.warnings, ...statusJson(res.status) }, human: `${statusView(res.status)}\n\nSentinel group "${res.record.name}" is healthy.` };
       }),
     );
@@ -133,18 +91,12 @@ export function registerSentinel(program: Command): void {
 
   common(s.command('failover').description('SENTINEL FAILOVER; waits for +switch-master and for every Sentinel and replica to agree')).action((f: Common) =>
     runCommand(f, async (ctx) => {
-      const t = await target(f);
-      const conns = new AdminConnections({ password: t.password });
-      try {
-        const data = t.record?.nodes.map((n) => ({ host: n.host, port: n.port })) ?? [];
-        const res = await sentinelFailover(conns, t.sentinels, t.masterName, data, { onEvent: ctx.onEvent, signal: ctx.signal });
-        return {
-          data: { oldMaster: addrKey(res.oldMaster), newMaster: addrKey(res.newMaster), switchMs: res.switchMs, agreedMs: res.agreedMs },
-          human: `${addrKey(res.newMaster)} is master of "${t.masterName}" (was ${addrKey(res.oldMaster)}): +switch-master after ${ms(res.switchMs)}, everyone agreed after ${ms(res.agreedMs)}.`,
-        };
-      } finally {
-        await conns.closeAll();
-      }
+      const t = await open(f);
+      const res = await t.failover({ onEvent: ctx.onEvent, signal: ctx.signal });
+      return {
+        data: res,
+        human: `${res.newMaster} is master of "${t.masterName}" (was ${res.oldMaster}): +switch-master after ${ms(res.switchMs)}, everyone agreed after ${ms(res.agreedMs)}.`,
+      };
     }),
   );
 
@@ -154,28 +106,10 @@ export function registerSentinel(program: Command): void {
     .option('--keep-keys', 'leave the keys the writer wrote in place (they share one per-run prefix)')
     .action((f: Common & { mode?: string; load?: boolean; keepKeys?: boolean }) =>
       runCommand(f, async (ctx) => {
-        const t = await target(f);
-        if (!t.record) throw new RctlError('USAGE', 'Drills stop, kill or freeze nodes, which rctl can only do for groups it created.', { hint: 'Use --name with a group from `rctl ls`.' });
-        const rec = t.record;
+        const t = await open(f);
         const mode = oneOf(f.mode, '--mode', ['stop', 'kill', 'pause'] as const, 'kill')!;
-        const conns = new AdminConnections({ password: t.password });
-        try {
-          const report = await sentinelDrill(rec, await providerFor(rec.provider, rec.image), {
-            conns,
-            mode,
-            load: Boolean(f.load),
-            keepKeys: Boolean(f.keepKeys),
-            signal: ctx.signal,
-            onEvent: ctx.onEvent,
-            onRecovered: async (n) => {
-              const latest = await readRecord(rec.name);
-              if (latest) await writeRecord({ ...latest, nodes: latest.nodes.map((x) => (x.index === n.index ? n : x)) });
-            },
-          });
-          return { data: withNulls({ ...report, load: loadJson(report.load), keys: keysJson(report.keys), status: statusJson(report.status) }), human: drillView(report), exitCode: report.status.healthy ? ExitCode.ok : ExitCode.problems };
-        } finally {
-          await conns.closeAll();
-        }
+        const report = await t.drill({ mode, load: Boolean(f.load), keepKeys: Boolean(f.keepKeys), signal: ctx.signal, onEvent: ctx.onEvent });
+        return { data: withNulls({ ...report, load: loadJson(report.load), keys: keysJson(report.keys), status: statusJson(report.status) }), human: drillView(report), exitCode: report.status.healthy ? ExitCode.ok : ExitCode.problems };
       }),
     );
 
@@ -188,14 +122,15 @@ export function registerSentinel(program: Command): void {
   s.commands.forEach((c) => c.exitOverride());
 }
 
-async function destroy(ctx: CommandContext, name: string): Promise<CommandOutput> {
-  const rec = await requireRecord(name);
-  if (rec.kind !== 'sentinel') throw new RctlError('USAGE', `"${name}" is a Redis Cluster, not a Sentinel group.`, { hint: `Use \`rctl destroy --name ${name}\`.` });
-  const ok = await confirmOrRefuse(ctx, `Destroy Sentinel group "${name}" and its data?`, `Destroying "${name}"`);
-  if (!ok) return declined({ destroyed: false }, 'Nothing removed.');
-  await (await providerFor(rec.provider, rec.image)).purge(name, [...rec.nodes, ...(rec.sentinel?.nodes ?? [])]);
-  await deleteRecord(name);
-  return { data: { destroyed: true, name }, human: `Destroyed Sentinel group "${name}".` };
+function destroy(ctx: CommandContext, name: string): Promise<CommandOutput> {
+  return orDeclined(
+    async () => {
+      await destroySentinel(name, opts(ctx));
+      return { data: { destroyed: true, name }, human: `Destroyed Sentinel group "${name}".` };
+    },
+    { destroyed: false },
+    'Nothing removed.',
+  );
 }
 
 function statusJson(st: SentinelStatus): Record<string, unknown> {
