@@ -5,7 +5,7 @@
  */
 export { openCluster, ClusterHandle, type OpenOptions, type SlotOwner } from './api/cluster-handle.js';
 export { createCluster, formCluster, destroyCluster, type CreateOptions, type Created, type FormOptions, type Destroyed } from './api/lifecycle.js';
-export { listClusters } from './api/list.js';
+export { listClusters, type ListedCluster, type LiveState } from './api/list.js';
 export { createSentinel, openSentinel, destroySentinel, SentinelHandle, DEFAULT_SENTINEL_NAME, type SentinelTarget, type SentinelCreateOptions, type SentinelDrillOptions } from './api/sentinel.js';
 export { DEFAULT_NAME, type ClusterTarget, type ResolvedTarget } from './api/target.js';
 export { DeclinedError, type Confirm, type OperationOptions } from './api/operation.js';
