@@ -70,37 +70,16 @@ export async function createSentinelGroup(
     await writeRecord({ ...base, nodes: data.map(({ machine: _m, ...n }) => ({ ...n, role: n.index === 1 ? ('master' as const) : ('replica' as const) })) });
     await waitForPing(conns, provider, data, o.signal, i.name);
     const master: NodeAddress = { host: data[0]!.host, port: data[0]!.port };
-    await step(onEvent, 'attach the replicas (REPLICAOF), wait for links up and offsets equal', async () => {
-      await Promise.all(data.slice(1).map((n) => conns.run({ host: n.host, port: n.port }, (r) => r.call('REPLICAOF', master.host, String(master.port)))));
-      await waitUntil(
-        'every replica to be linked and caught up with the master',
-        async () => {
-          const m = await readReplication(conns, master);
-          for (const n of data.slice(1)) {
-            const r = await readReplication(conns, { host: n.host, port: n.port });
-            if (r.link !== 'up') return { done: false, reason: `${n.host}:${n.port} master_link_status:${r.link ?? 'none'}` };
-            if (r.offset !== m.offset) return { done: false, reason: `${n.host}:${n.port} at offset ${r.offset}, master at ${m.offset}` };
-          }
-          return { done: true, value: undefined };
-        },
-        { timeoutMs: 60_000, intervalMs: 25, signal: o.signal },
-      );
-    });
+    await step(onEvent, 'attach the replicas (REPLICAOF), wait for links up and offsets equal', () =>
+      attachReplicas(conns, master, data.slice(1).map((n) => ({ host: n.host, port: n.port })), o.signal),
+    );
     const sentReq: ProvisionRequest = { ...common, nodes: sentinelSpecs, role: 'sentinel', sentinelConfig: (n, dir) => sentinelConfig(i, n.port, master, dir) };
     sents = await step(onEvent, `start ${i.sentinels} Sentinel(s) monitoring "${i.masterName}"`, () => provider.start(sentReq, onEvent, o.signal));
     const withSentinels: ClusterRecord = { ...base, nodes: data.map(({ machine: _m, ...n }) => ({ ...n, role: n.index === 1 ? ('master' as const) : ('replica' as const) })), sentinel: { ...base.sentinel!, nodes: sents.map(({ machine: _m, ...n }) => n) } };
     await writeRecord(withSentinels);
     await waitForPing(conns, provider, sents, o.signal, i.name);
     const status = await step(onEvent, 'wait until every Sentinel sees the master ok, all replicas, all Sentinels, and CKQUORUM passes', () =>
-      waitUntil(
-        'every Sentinel to agree on a healthy master',
-        async () => {
-          const st = await sentinelStatus(conns, sents.map((n) => ({ host: n.host, port: n.port })), i.masterName, { replicas: i.replicas, sentinels: i.sentinels });
-          return st.healthy ? { done: true, value: st } : { done: false, reason: st.problems[0]! };
-        },
-        // Sentinels find each other through hello messages every 2 s.
-        { timeoutMs: 30_000, intervalMs: 100, signal: o.signal },
-      ),
+      waitSentinelsAgree(conns, sents.map((n) => ({ host: n.host, port: n.port })), i, o.signal),
     );
     const record: ClusterRecord = { ...withSentinels, status: 'ready' };
     await writeRecord(record);
@@ -114,4 +93,35 @@ export async function createSentinelGroup(
   } finally {
     await conns.closeAll();
   }
+}
+
+/** REPLICAOF `master` on every replica, then wait (bounded) until each link is up and its offset equals the master's. */
+export async function attachReplicas(conns: AdminConnections, master: NodeAddress, replicas: readonly NodeAddress[], signal?: AbortSignal): Promise<void> {
+  await Promise.all(replicas.map((n) => conns.run(n, (r) => r.call('REPLICAOF', master.host, String(master.port)))));
+  await waitUntil(
+    'every replica to be linked and caught up with the master',
+    async () => {
+      const m = await readReplication(conns, master);
+      for (const n of replicas) {
+        const r = await readReplication(conns, n);
+        if (r.link !== 'up') return { done: false, reason: `${n.host}:${n.port} master_link_status:${r.link ?? 'none'}` };
+        if (r.offset !== m.offset) return { done: false, reason: `${n.host}:${n.port} at offset ${r.offset}, master at ${m.offset}` };
+      }
+      return { done: true, value: undefined };
+    },
+    { timeoutMs: 60_000, intervalMs: 25, signal },
+  );
+}
+
+/** Wait (bounded) until every Sentinel sees the master ok, all replicas, all other Sentinels, and CKQUORUM passes. */
+export function waitSentinelsAgree(conns: AdminConnections, sentinels: readonly NodeAddress[], i: Pick<SentinelIntent, 'masterName' | 'replicas' | 'sentinels'>, signal?: AbortSignal): Promise<SentinelStatus> {
+  return waitUntil(
+    'every Sentinel to agree on a healthy master',
+    async () => {
+      const st = await sentinelStatus(conns, sentinels, i.masterName, { replicas: i.replicas, sentinels: i.sentinels });
+      return st.healthy ? { done: true, value: st } : { done: false, reason: st.problems[0]! };
+    },
+    // Sentinels find each other through hello messages every 2 s.
+    { timeoutMs: 30_000, intervalMs: 100, signal },
+  );
 }

@@ -8,6 +8,7 @@ import { DRILL_LOAD, loadKeys, startLoad, summarizeLoad, waitForFirstWrites, typ
 import { reportingProbe } from '../failover/progress.js';
 import type { FaultMode, Provider } from '../provision/provider.js';
 import type { ClusterRecord, NodeRecord } from '../state/records.js';
+import { sleep } from '../util/abort.js';
 import { waitUntil } from '../util/wait.js';
 import { DRILL_EVENTS, switchedFrom, watchSentinelEvents } from './events.js';
 import { waitAgreed } from './failover.js';
@@ -43,7 +44,15 @@ export async function sentinelDrill(
   const sc = rec.sentinel!;
   const sentinels: NodeAddress[] = sc.nodes.map((n) => ({ host: n.host, port: n.port }));
   const data: NodeAddress[] = rec.nodes.map((n) => ({ host: n.host, port: n.port }));
-  const before = await sentinelStatus(o.conns, sentinels, sc.masterName, { replicas: rec.replicasPerMaster, sentinels: sc.nodes.length });
+  // Right after a failover or a restart a Sentinel may flag the master disconnected, or miss a
+  // replica, for a moment (it reconnects and rediscovers every second or so): judge the group once
+  // that settled, bounded by the down-after period, on what is still wrong then.
+  const expect = { replicas: rec.replicasPerMaster, sentinels: sc.nodes.length };
+  let before = await sentinelStatus(o.conns, sentinels, sc.masterName, expect);
+  for (const settleBy = performance.now() + Math.max(5_000, 2 * sc.downAfterMs); !before.healthy && performance.now() < settleBy; ) {
+    await sleep(200, o.signal);
+    before = await sentinelStatus(o.conns, sentinels, sc.masterName, expect);
+  }
   if (!before.healthy || !before.master) throw new RctlError('REFUSED', `The group is not healthy: ${before.problems[0] ?? 'no agreed master'}.`, { hint: 'Run `rctl sentinel status` and fix what it reports first.' });
   const masterAddr = before.master;
   const record = rec.nodes.find((n) => addrKey({ host: n.host, port: n.port }) === addrKey(masterAddr));

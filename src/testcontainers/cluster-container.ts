@@ -1,0 +1,299 @@
+import { Cluster, type ClusterOptions } from 'ioredis';
+import { formCluster, openCluster, RctlError, usageError, type CheckReport, type ClusterHandle, type DrillOptions, type DrillReport, type EventSink, type FaultBackend, type FaultedNode, type FormResult, type NodeSelector, type OperationOptions } from '../index.js';
+import { messageOf } from '../errors.js';
+import { DockerProvider } from '../provision/docker/docker-provider.js';
+import { dockerClient } from '../provision/docker/engine.js';
+import { resolveImage } from '../provision/select.js';
+import { addrKey, parseHostPort, type NodeAddress } from '../redis/address.js';
+import type { NetworkMode } from '../state/records.js';
+import { natMapOf, type StartedRedisNode } from './node-container.js';
+import { startNodes, type NodeSet } from './nodes.js';
+import type { PortRange } from './ports.js';
+
+/**
+ * Default cluster-node-timeout. Redis's own default (15 s) makes a failover drill take ~30 s; rctl
+ * create's 5 s ~10 s. 2 s keeps a drill to a few seconds while leaving a loaded 2-core CI machine
+ * (several test files starting containers at once) a wide margin before a slow node is flagged
+ * failing by mistake; withNodeTimeout(1000) is fine on an idle machine.
+ */
+export const DEFAULT_NODE_TIMEOUT_MS = 2000;
+
+/** What start() takes besides the builder's settings. */
+export interface StartOptions {
+  /** Progress of forming (the same events `rctl create --json` streams). */
+  readonly onEvent?: EventSink | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** One node as started (its role is the one formCluster gave it; faults and drills change roles later). */
+export interface ClusterNodeInfo {
+  readonly index: number;
+  /** The address the node announces (CLUSTER NODES, MOVED): rctl's core and ClusterHandle use it. */
+  readonly address: string;
+  /** Where this process reaches it: the same, or a published loopback port under bridge networking. */
+  readonly externalAddress: string;
+  readonly containerId: string;
+  readonly containerName: string;
+  readonly role: 'master' | 'replica';
+}
+
+/**
+ * A Redis Cluster for tests, in the manner of @testcontainers/redis: each node a testcontainers
+ * container on free ports, formed and checked by rctl's core (formCluster, the code behind
+ * `rctl create --nodes`: it returns only once replicas are linked and synced), then opened as a
+ * ClusterHandle whose faults act on these containers. Nothing is written under ~/.rctl.
+ *
+ *   await using cluster = await new RedisClusterContainer().withReplicas(1).start();
+ *   const redis = cluster.createClient();
+ *   expect((await cluster.drillFailover({ mode: 'kill', load: true })).load?.lost).toBe(0);
+ */
+export class RedisClusterContainer {
+  private masters = 3;
+  private replicas = 1;
+  private nodeTimeoutMs = DEFAULT_NODE_TIMEOUT_MS;
+  private image: string | undefined;
+  private network: NetworkMode = 'host';
+  private host = '127.0.0.1';
+  private password: string | undefined;
+  private portRange: PortRange | undefined;
+  private startupTimeoutMs: number | undefined;
+
+  /** Default image: RCTL_IMAGE, else ~/.rctl/config.json `image`, else the pinned official one (like the CLI). */
+  constructor(image?: string) {
+    this.image = image;
+  }
+
+  withImage(image: string): this {
+    this.image = image;
+    return this;
+  }
+  /** Masters (default 3, at least 3). */
+  withMasters(n: number): this {
+    this.masters = n;
+    return this;
+  }
+  /** Replicas per master (default 1). */
+  withReplicas(n: number): this {
+    this.replicas = n;
+    return this;
+  }
+  /** cluster-node-timeout in ms (default 2000, see DEFAULT_NODE_TIMEOUT_MS). */
+  withNodeTimeout(ms: number): this {
+    this.nodeTimeoutMs = ms;
+    return this;
+  }
+  /** requirepass and masterauth on every node, kept out of the containers' arguments. */
+  withPassword(password: string): this {
+    this.password = password;
+    return this;
+  }
+  /**
+   * `host` (default): nodes listen on this machine's loopback. `bridge`: a Docker network of their
+   * own, each client port published on a loopback port; createClient() maps the announced container
+   * addresses to those (natMap). rctl's core (forming, check, drills) connects to the container
+   * addresses themselves, which this machine reaches on Linux, not from Docker Desktop's VM.
+   */
+  withNetworkMode(mode: NetworkMode): this {
+    this.network = mode;
+    return this;
+  }
+  /** Host networking: the address nodes bind (default 127.0.0.1). Anything else needs a password. */
+  withHost(host: string): this {
+    this.host = host;
+    return this;
+  }
+  /** Client ports to choose from (default 13000-15999, or RCTL_TC_PORT_RANGE=lo-hi); bus ports are +10000. */
+  withPortRange(range: PortRange): this {
+    this.portRange = range;
+    return this;
+  }
+  /** Bound on each node answering after its container starts (default 30 s). */
+  withStartupTimeout(ms: number): this {
+    this.startupTimeoutMs = ms;
+    return this;
+  }
+
+  /**
+   * Start the nodes, form the cluster, open it. All or nothing: on any failure every container
+   * started is removed and its ports released before the error (an RctlError) is thrown.
+   */
+  async start(o: StartOptions = {}): Promise<StartedRedisClusterContainer> {
+    this.validate();
+    const image = resolveImage(this.image);
+    let set: NodeSet | undefined;
+    let handle: ClusterHandle | undefined;
+    try {
+      set = await startNodes({
+        count: this.masters * (1 + this.replicas),
+        image,
+        network: this.network,
+        host: this.host,
+        nodeTimeoutMs: this.nodeTimeoutMs,
+        password: this.password,
+        ...(this.portRange ? { portRange: this.portRange } : {}),
+        ...(this.startupTimeoutMs !== undefined ? { startupTimeoutMs: this.startupTimeoutMs } : {}),
+      });
+      const nodes = set.nodes;
+      const addrs = nodes.map((n) => n.getClusterAddress());
+      const form = await formCluster({
+        nodes: addrs,
+        masters: this.masters,
+        replicas: this.replicas,
+        password: this.password,
+        // Every container is a failure domain of its own: faults act on one container, and
+        // placement then has no "replica shares its master's machine" compromise to warn about.
+        machineOf: (a) => addrKey(a),
+        onEvent: o.onEvent,
+        signal: o.signal,
+      });
+      handle = await openCluster({
+        seed: addrs,
+        password: this.password,
+        faults: containerFaults(nodes, new DockerProvider(await dockerClient(), image)),
+        intendedMasters: form.placement.masters.map((m) => parseHostPort(m.node)),
+      });
+      return new StartedRedisClusterContainer(set, handle, form, this.password, this.replicas);
+    } catch (err) {
+      await handle?.close().catch(() => undefined);
+      await set?.stop();
+      if (err instanceof RctlError) throw err;
+      throw new RctlError('PROVISION_FAILED', `The Redis Cluster containers did not start: ${messageOf(err)}`, { cause: err, hint: 'Nothing was left behind.' });
+    }
+  }
+
+  private validate(): void {
+    if (!Number.isInteger(this.masters) || this.masters < 3) throw usageError(`withMasters(${this.masters}): a Redis Cluster needs at least 3 masters.`);
+    if (!Number.isInteger(this.replicas) || this.replicas < 0) throw usageError(`withReplicas(${this.replicas}): replicas per master must be an integer of at least 0.`);
+    if (!Number.isInteger(this.nodeTimeoutMs) || this.nodeTimeoutMs < 100) throw usageError(`withNodeTimeout(${this.nodeTimeoutMs}): cluster-node-timeout must be an integer of at least 100 ms.`);
+    if (this.network !== 'host' && this.network !== 'bridge') throw usageError(`withNetworkMode('${String(this.network)}'): use 'host' or 'bridge'.`);
+    if (this.network === 'host' && !this.password && !/^(127\.|localhost$|::1$)/.test(this.host)) {
+      throw usageError(`withHost('${this.host}') without a password: every node would accept anyone on the network.`, 'Add withPassword(...), or keep the default 127.0.0.1.');
+    }
+  }
+}
+
+/** Faults on these containers, by announced address: kill/stop/pause/restart go through rctl's docker provider. */
+function containerFaults(nodes: readonly StartedRedisNode[], provider: DockerProvider): FaultBackend {
+  const byAddr = new Map(nodes.map((n) => [addrKey(n.getClusterAddress()), n]));
+  return {
+    async nodeAt(addr: NodeAddress) {
+      const n = byAddr.get(addrKey(addr));
+      if (!n) return undefined;
+      const a = n.getClusterAddress();
+      return { provider, record: { index: n.index, host: a.host, port: a.port, busPort: n.getBusPort(), container: n.getId() } };
+    },
+  };
+}
+
+/**
+ * A started, healthy Redis Cluster. `handle` is rctl's ClusterHandle on it (every operation of the
+ * API); the common ones are here too. stop() (or `await using`) removes everything.
+ */
+export class StartedRedisClusterContainer {
+  private readonly clients = new Set<Cluster>();
+  private stopping: Promise<void> | undefined;
+
+  /** @internal RedisClusterContainer.start() makes it. */
+  constructor(
+    private readonly set: NodeSet,
+    /** rctl's ClusterHandle on this cluster: check, info, drills, faults, plans, scale... */
+    readonly handle: ClusterHandle,
+    /** What forming found (placement, how long agreement took). */
+    readonly form: FormResult,
+    private readonly password: string | undefined,
+    private readonly replicasPerMaster: number,
+  ) {}
+
+  /** The name the containers carry (`<name>-node-<i>`, label io.rctl.cluster=<name>). */
+  getName(): string {
+    return this.set.cluster;
+  }
+  /** `host:port` of every node, as this process reaches it. */
+  getSeeds(): string[] {
+    return this.set.nodes.map((n) => addrKey(n.getExternalAddress()));
+  }
+  /** `redis://[:password@]host:port` of every node. */
+  getConnectionUrls(): string[] {
+    return this.set.nodes.map((n) => n.getConnectionUrl());
+  }
+  getPassword(): string | undefined {
+    return this.password;
+  }
+  getNodes(): ClusterNodeInfo[] {
+    const masters = new Set(this.form.placement.masters.map((m) => m.node));
+    return this.set.nodes.map((n) => {
+      const address = addrKey(n.getClusterAddress());
+      return { index: n.index, address, externalAddress: addrKey(n.getExternalAddress()), containerId: n.getId(), containerName: n.getName().replace(/^\//, ''), role: masters.has(address) ? 'master' : 'replica' };
+    });
+  }
+  /** The started testcontainers of the nodes (logs, exec, ...). */
+  getContainers(): readonly StartedRedisNode[] {
+    return this.set.nodes;
+  }
+
+  /**
+   * An ioredis Cluster client that reaches every node: the password set, and under bridge
+   * networking a natMap from the announced container addresses to the published ports. Clients
+   * still open are disconnected by stop() (a client left reconnecting to removed nodes would keep
+   * the test process alive).
+   */
+  createClient(options: ClusterOptions = {}): Cluster {
+    const natMap = natMapOf(this.set.nodes);
+    const client = new Cluster(
+      this.set.nodes.map((n) => n.getExternalAddress()),
+      {
+        ...(Object.keys(natMap).length > 0 ? { natMap } : {}),
+        ...options,
+        redisOptions: { ...(this.password ? { password: this.password } : {}), ...options.redisOptions },
+      },
+    );
+    this.clients.add(client);
+    client.once('end', () => this.clients.delete(client));
+    return client;
+  }
+
+  /** The same findings and verdict as `rctl check` (replicas expected per master: as started). */
+  check(o: { replicas?: number | undefined } = {}): Promise<CheckReport> {
+    return this.handle.check({ replicas: o.replicas ?? this.replicasPerMaster });
+  }
+  /** The same drill and typed report as `rctl drill failover --json`. */
+  drillFailover(o: DrillOptions = {}): Promise<DrillReport> {
+    return this.handle.drillFailover(o);
+  }
+  /** SIGKILL a node's container; `recover()` on the result starts it again (stop() does too). */
+  kill(node: NodeSelector, o: OperationOptions = {}): Promise<FaultedNode> {
+    return this.handle.kill(node, o);
+  }
+  /** `docker stop` a node (graceful). Named stopNode: stop() removes the whole cluster, as in testcontainers. */
+  stopNode(node: NodeSelector, o: OperationOptions = {}): Promise<FaultedNode> {
+    return this.handle.stop(node, o);
+  }
+  /** `docker pause` a node: it keeps its connections but answers nothing. */
+  pause(node: NodeSelector, o: OperationOptions = {}): Promise<FaultedNode> {
+    return this.handle.pause(node, o);
+  }
+  /** Stop a node and start it again; resolves once it runs (it rejoins by itself). */
+  restart(node: NodeSelector, o: OperationOptions = {}): Promise<void> {
+    return this.handle.restart(node, o);
+  }
+
+  /**
+   * Close the handle (bringing back faults still in place), disconnect clients made by
+   * createClient(), remove every container with its anonymous volumes, release the ports.
+   * Idempotent; concurrent calls share one stop.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const c of this.clients) c.disconnect();
+      this.clients.clear();
+      // Recovering faults first is pointless work when everything goes anyway, but it is what
+      // close() does and it is bounded; the containers are removed whatever it finds.
+      await this.handle.close().catch(() => undefined);
+      await this.set.stop();
+    })();
+    return this.stopping;
+  }
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
