@@ -8,7 +8,7 @@ import { addrKey, parseHostPort, type NodeAddress } from '../redis/address.js';
 import type { NetworkMode } from '../state/records.js';
 import { natMapOf, type StartedRedisNode } from './node-container.js';
 import { startNodes, type NodeSet } from './nodes.js';
-import type { PortRange } from './ports.js';
+import { RedisGroupBuilder } from './builder.js';
 
 /**
  * Default cluster-node-timeout. Redis's own default (15 s) makes a failover drill take ~30 s; rctl
@@ -47,26 +47,14 @@ export interface ClusterNodeInfo {
  *   const redis = cluster.createClient();
  *   expect((await cluster.drillFailover({ mode: 'kill', load: true })).load?.lost).toBe(0);
  */
-export class RedisClusterContainer {
+export class RedisClusterContainer extends RedisGroupBuilder {
   private masters = 3;
   private replicas = 1;
   private nodeTimeoutMs = DEFAULT_NODE_TIMEOUT_MS;
-  private image: string | undefined;
   private network: NetworkMode = 'host';
   private host = '127.0.0.1';
-  private password: string | undefined;
-  private portRange: PortRange | undefined;
-  private startupTimeoutMs: number | undefined;
 
-  /** Default image: RCTL_IMAGE, else ~/.rctl/config.json `image`, else the pinned official one (like the CLI). */
-  constructor(image?: string) {
-    this.image = image;
-  }
 
-  withImage(image: string): this {
-    this.image = image;
-    return this;
-  }
   /** Masters (default 3, at least 3). */
   withMasters(n: number): this {
     this.masters = n;
@@ -82,11 +70,6 @@ export class RedisClusterContainer {
     this.nodeTimeoutMs = ms;
     return this;
   }
-  /** requirepass and masterauth on every node, kept out of the containers' arguments. */
-  withPassword(password: string): this {
-    this.password = password;
-    return this;
-  }
   /**
    * `host` (default): nodes listen on this machine's loopback. `bridge`: a Docker network of their
    * own, each client port published on a loopback port; createClient() maps the announced container
@@ -100,16 +83,6 @@ export class RedisClusterContainer {
   /** Host networking: the address nodes bind (default 127.0.0.1). Anything else needs a password. */
   withHost(host: string): this {
     this.host = host;
-    return this;
-  }
-  /** Client ports to choose from (default 13000-15999, or RCTL_TC_PORT_RANGE=lo-hi); bus ports are +10000. */
-  withPortRange(range: PortRange): this {
-    this.portRange = range;
-    return this;
-  }
-  /** Bound on each node answering after its container starts (default 30 s). */
-  withStartupTimeout(ms: number): this {
-    this.startupTimeoutMs = ms;
     return this;
   }
 

@@ -12,7 +12,7 @@ import { attachReplicas, waitSentinelsAgree } from '../sentinel/create.js';
 import type { NodeRecord } from '../state/records.js';
 import type { StartedRedisNode } from './node-container.js';
 import { newClusterName, startNodes, type NodeSet } from './nodes.js';
-import type { PortRange } from './ports.js';
+import { RedisGroupBuilder } from './builder.js';
 
 /** What start() takes besides the builder's settings. */
 export interface SentinelStartOptions {
@@ -27,27 +27,15 @@ export interface SentinelStartOptions {
  * Sentinel agrees" wait. createSentinelGroup itself is not reused because it writes a record under
  * ~/.rctl; the group's record lives in memory here and is handed to openSentinel({ group }).
  */
-export class RedisSentinelContainer {
+export class RedisSentinelContainer extends RedisGroupBuilder {
   private replicas = 2;
   private sentinels = 3;
   private quorum = 2;
   private downAfterMs = 1000;
   private failoverTimeoutMs = 10_000;
   private masterName = 'mymaster';
-  private password: string | undefined;
-  private image: string | undefined;
-  private portRange: PortRange | undefined;
-  private startupTimeoutMs: number | undefined;
 
-  /** Default image: RCTL_IMAGE, else ~/.rctl/config.json `image`, else the pinned official one. */
-  constructor(image?: string) {
-    this.image = image;
-  }
 
-  withImage(image: string): this {
-    this.image = image;
-    return this;
-  }
   /** Replicas of the master (default 2). */
   withReplicas(n: number): this {
     this.replicas = n;
@@ -79,19 +67,6 @@ export class RedisSentinelContainer {
   /** The monitored master's name (default "mymaster"). */
   withMasterName(name: string): this {
     this.masterName = name;
-    return this;
-  }
-  /** requirepass/masterauth on the data nodes and auth-pass in the Sentinels, all in 0600 files. */
-  withPassword(password: string): this {
-    this.password = password;
-    return this;
-  }
-  withPortRange(range: PortRange): this {
-    this.portRange = range;
-    return this;
-  }
-  withStartupTimeout(ms: number): this {
-    this.startupTimeoutMs = ms;
     return this;
   }
 
