@@ -4,6 +4,8 @@ import { readLease, type LeaseInfo } from '../cluster/lease.js';
 import { settledVerdict, waitSettled } from '../cluster/ready.js';
 import { mastersOf, type Snapshot } from '../cluster/snapshot.js';
 import { findStrayKeys } from '../cluster/stray-keys.js';
+import { RctlError } from '../errors.js';
+import type { NodeAddress } from '../redis/address.js';
 import type { HandleCore } from './handle-core.js';
 import { confirmed, type OperationOptions } from './operation.js';
 
@@ -57,7 +59,30 @@ export interface FixReport {
   readonly check: CheckResult;
 }
 
-const REPAIRABLE = new Set(['OPEN_SLOT', 'SLOTS_UNCOVERED', 'MULTIPLE_OWNERS']);
+const REPAIRABLE = new Set(['OPEN_SLOT', 'SLOTS_UNCOVERED', 'MULTIPLE_OWNERS', 'CONFIG_DISAGREEMENT', 'SLOT_CLAIMED_TWICE']);
+
+/** Disputes about slot owners: what fix settles (planSlotOwner), so fix does not wait for them to go away. */
+const DISPUTES = new Set(['CONFIG_DISAGREEMENT', 'SLOT_CLAIMED_TWICE']);
+const NOT_YET = new Set(['MEMBERSHIP_DISAGREEMENT', 'ROLE_DISAGREEMENT', 'NODE_LOADING']);
+
+/**
+ * Fix reads the cluster once gossip has settled (bounded). A dispute about slot owners that does not
+ * settle by itself (claims whose epochs point the wrong way, after operations raced without the
+ * lease) is exactly what fix repairs: after the bound, go ahead on it rather than give up.
+ */
+async function settledOrDisputed(core: HandleCore, seed: NodeAddress, o: OperationOptions): Promise<Snapshot> {
+  try {
+    return await waitSettled(core.conns, seed, { signal: o.signal });
+  } catch (err) {
+    if (!(err instanceof RctlError) || err.code !== 'TIMEOUT') throw err;
+    const s = await core.snapshot();
+    const findings = checkCluster(s).findings;
+    // Only a dispute about owners is repaired here; members or roles still changing are waited out.
+    if (!findings.some((f) => DISPUTES.has(f.code)) || findings.some((f) => NOT_YET.has(f.code))) throw err;
+    o.onEvent?.({ type: 'note', message: `the nodes still disagree about slot owners after ${Math.round(Number(err.details?.['timeoutMs'] ?? 0) / 1000)} s: settling that is part of the repair` });
+    return s;
+  }
+}
 
 /**
  * Repair open slots, uncovered slots and multiple owners without losing keys, then judge the
@@ -66,7 +91,7 @@ const REPAIRABLE = new Set(['OPEN_SLOT', 'SLOTS_UNCOVERED', 'MULTIPLE_OWNERS']);
 export async function fixUseCase(core: HandleCore, o: FixOptions = {}): Promise<FixReport> {
   // A repair must run even when the lease's own slot is not served (it may be what needs fixing).
   return core.exclusive('fix', o, { allowUnserved: true }, async (first, lease) => {
-    const snapshot = await waitSettled(core.conns, first.seed, { signal: o.signal });
+    const snapshot = await settledOrDisputed(core, first.seed, o);
     const stray = await findStrayKeys(core.conns, snapshot);
     const before = checkCluster(snapshot, {}, stray);
     const repairable = before.findings.filter((f) => REPAIRABLE.has(f.code));

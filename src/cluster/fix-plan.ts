@@ -47,13 +47,42 @@ const isMigrating = (m: NodeState, slot: number): boolean => m.self.migrating.so
  * master that does not own them (`stray`, by node address), ascending.
  */
 export function slotsToRepair(s: Snapshot, stray: StrayKeys): number[] {
-  const open = new Set<number>();
+  const open = new Set<number>(disputedSlots(s));
   for (const m of mastersOf(s)) {
     for (const x of m.self.migrating) open.add(x.slot);
     for (const x of m.self.importing) open.add(x.slot);
   }
   for (const list of stray.values()) for (const x of list) open.add(x.slot);
   return [...open].sort((a, b) => a - b);
+}
+
+/**
+ * Slots whose owner the nodes disagree about: two masters claim one in their own config, or two
+ * nodes' views name different owners. Gossip settles such a dispute only when one claim carries a
+ * higher config epoch than every other (cluster.c, clusterUpdateSlotsConfigWith); after operations
+ * that raced without the lease, the claim everyone should take may carry the lower epoch, and then
+ * the views stay apart for good. Fix settles them as it settles multiple owners: one owner, chosen
+ * by where the keys are, claims the slot with a new epoch.
+ */
+export function disputedSlots(s: Snapshot): number[] {
+  const ids = new Map<string, number>();
+  const owner = new Int32Array(SLOT_COUNT).fill(-1);
+  const disputed = new Set<number>();
+  for (const n of s.nodes) {
+    for (const l of n.view) {
+      if (l.slots.length === 0 || !l.flags.includes('master')) continue;
+      let id = ids.get(l.id);
+      if (id === undefined) ids.set(l.id, (id = ids.size));
+      for (const r of l.slots) {
+        for (let slot = r.start; slot <= r.end; slot++) {
+          const o = owner[slot]!;
+          if (o === -1) owner[slot] = id;
+          else if (o !== id) disputed.add(slot);
+        }
+      }
+    }
+  }
+  return [...disputed].sort((a, b) => a - b);
 }
 
 /**
@@ -66,12 +95,13 @@ export function slotsToRepair(s: Snapshot, stray: StrayKeys): number[] {
  * shielded first (other claimants give the slot up and import it, plain holders import it), then
  * the owner claims it with a new epoch.
  */
-export function planSlotOwner(s: Snapshot, slot: number, keys: SlotKeys): { owner: NodeState; actions: FixAction[] } {
+export function planSlotOwner(s: Snapshot, slot: number, keys: SlotKeys, disputed = false): { owner: NodeState; actions: FixAction[] } {
   const masters = mastersOf(s);
   const keysOn = (m: NodeState): number => keys.get(m.id) ?? 0;
   const open = (m: NodeState): number => Number(isImporting(m, slot) || isMigrating(m, slot));
   const configured = masters.filter((m) => owns(m, slot));
-  if (configured.length === 1) return { owner: configured[0]!, actions: [] };
+  // One claimant that the others do not believe (a disputed slot) must claim it again, with a new epoch.
+  if (configured.length === 1 && !disputed) return { owner: configured[0]!, actions: [] };
   const pool = configured.length > 1 ? configured : masters;
   const owner = [...pool].sort((a, b) => keysOn(b) - keysOn(a) || open(b) - open(a) || a.id.localeCompare(b.id))[0];
   if (!owner) throw new Error(`no master to own slot ${slot}`);
@@ -86,7 +116,8 @@ export function planSlotOwner(s: Snapshot, slot: number, keys: SlotKeys): { owne
     }
   }
   actions.push({ kind: 'claim', node: ref(owner), slots: [slot] });
-  actions.push({ kind: 'note', text: `slot ${slot}: ${configured.length === 0 ? 'no owner' : `${configured.length} owners`}, gave it to ${label(owner)} (${keysOn(owner)} keys there)` });
+  const why = configured.length === 0 ? 'no owner' : configured.length === 1 ? 'nodes disagreed about its owner' : `${configured.length} owners`;
+  actions.push({ kind: 'note', text: `slot ${slot}: ${why}, gave it to ${label(owner)} (${keysOn(owner)} keys there)` });
   return { owner, actions };
 }
 

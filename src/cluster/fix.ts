@@ -4,7 +4,7 @@ import { DEFAULT_CONCURRENCY, mapLimit, serial, type Serial } from '../util/pool
 import { addrKey, type NodeAddress } from '../redis/address.js';
 import type { AdminConnections } from '../redis/connection.js';
 import { checkCluster, type CheckResult, type StrayKeys } from './check.js';
-import { planCoverage, planSlotClose, planSlotOwner, slotsToRepair, uncoveredSlots, type FixAction } from './fix-plan.js';
+import { disputedSlots, planCoverage, planSlotClose, planSlotOwner, slotsToRepair, uncoveredSlots, type FixAction } from './fix-plan.js';
 import { countKeys, firstError, migrateSlots, pipelined, setSlotsState, stabilize, type MigrateOptions, type SlotNode } from './slot-ops.js';
 import { mastersOf, takeSnapshot, type NodeState, type Snapshot } from './snapshot.js';
 import { findStrayKeys } from './stray-keys.js';
@@ -149,11 +149,12 @@ async function fixSlots(
 
   const s1 = await takeSnapshot(mo.conns, seed);
   const keys1 = await slotKeys(mo, s1, slots, limit);
+  const disputed = new Set(disputedSlots(s1));
   const owners = new Map<number, NodeState>();
   const shield: { slot: number; actions: FixAction[] }[] = [];
   const claim: { slot: number; actions: FixAction[] }[] = [];
   for (const slot of slots) {
-    const { owner, actions } = planSlotOwner(s1, slot, keys1.get(slot)!);
+    const { owner, actions } = planSlotOwner(s1, slot, keys1.get(slot)!, disputed.has(slot));
     owners.set(slot, owner);
     const cut = actions.findIndex((a) => a.kind === 'claim');
     shield.push({ slot, actions: cut < 0 ? actions : actions.slice(0, cut) });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planCoverage, planSlotClose, planSlotOwner, slotsToRepair, uncoveredSlots, type FixAction } from '../../src/cluster/fix-plan.js';
+import { disputedSlots, planCoverage, planSlotClose, planSlotOwner, slotsToRepair, uncoveredSlots, type FixAction } from '../../src/cluster/fix-plan.js';
 import { nodeById, type Snapshot } from '../../src/cluster/snapshot.js';
 import { fakeSnapshot, type FakeNode } from './fixtures/snapshot.js';
 
@@ -255,5 +255,40 @@ describe('uncovered slots', () => {
 
   it('nothing uncovered: no action', () => {
     expect(planCoverage(cluster(), [], new Map())).toEqual([]);
+  });
+});
+
+describe('disputed slots (owners the nodes disagree about)', () => {
+  /** c's view names b as the owner of slots 100-101, which a claims in its own config and in everyone else's view. */
+  function disputed(): Snapshot {
+    const s = cluster();
+    const nodes = s.nodes.map((node) =>
+      node.id !== id('c')
+        ? node
+        : {
+            ...node,
+            view: node.view.map((l) =>
+              l.id === id('a') ? { ...l, slots: [{ start: 0, end: 99 }, { start: 102, end: 5460 }] } : l.id === id('b') ? { ...l, slots: [{ start: 100, end: 101 }, ...l.slots] } : l,
+            ),
+          },
+    );
+    return { ...s, nodes };
+  }
+
+  it('lists the slots whose owner differs between views, and fix repairs them', () => {
+    expect(disputedSlots(cluster())).toEqual([]);
+    expect(disputedSlots(disputed())).toEqual([100, 101]);
+    expect(slotsToRepair(disputed(), new Map())).toEqual([100, 101]);
+  });
+
+  it('the one claimant claims again with a new epoch (its claim must outrank the view it lost to)', () => {
+    const p = planSlotOwner(disputed(), 100, keys({ a: 4 }), true);
+    expect(p.owner.id).toBe(id('a'));
+    expect(p.actions).toEqual<FixAction[]>([
+      { kind: 'claim', node: n('a'), slots: [100] },
+      { kind: 'note', text: 'slot 100: nodes disagreed about its owner, gave it to 127.0.0.1:6381 (4 keys there)' },
+    ]);
+    // Not disputed: one claimant keeps it, nothing to do.
+    expect(planSlotOwner(disputed(), 100, keys({ a: 4 })).actions).toEqual([]);
   });
 });
