@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'NO_DOCKER'
   | 'IMAGE_MISSING'
   | 'NO_REDIS_SERVER'
+  | 'NO_IPTABLES'
   | 'PORT_IN_USE'
   | 'PROVISION_FAILED'
   | 'NODE_NOT_EMPTY'
@@ -68,6 +69,7 @@ const exitFor: Record<ErrorCode, number> = {
   NO_DOCKER: ExitCode.environment,
   IMAGE_MISSING: ExitCode.environment,
   NO_REDIS_SERVER: ExitCode.environment,
+  NO_IPTABLES: ExitCode.environment,
   PORT_IN_USE: ExitCode.environment,
   PROVISION_FAILED: ExitCode.environment,
   NODE_NOT_EMPTY: ExitCode.refused,
@@ -96,6 +98,7 @@ const defaultHint: Record<ErrorCode, string> = {
   NO_DOCKER: 'Check `docker info`, or use --provider process.',
   IMAGE_MISSING: 'Pass --image (or RCTL_IMAGE) with a local Redis image, or run `rctl setup`.',
   NO_REDIS_SERVER: 'Install redis-server (`rctl setup`), or use --provider docker.',
+  NO_IPTABLES: 'Partitions need iptables and root (or CAP_NET_ADMIN) on Linux: install iptables (apt-get install iptables) and run rctl as root.',
   PORT_IN_USE: 'Choose another --port-base.',
   PROVISION_FAILED: 'Nothing was left behind; fix the cause and run the command again.',
   NODE_NOT_EMPTY: 'Use an empty node, or flush it first.',

@@ -6,6 +6,7 @@ import { refuseOpenBind } from '../provision/bind-address.js';
 import { DockerProvider } from '../provision/docker/docker-provider.js';
 import { dockerClient, engineAnswers } from '../provision/docker/engine.js';
 import { LABEL_CLUSTER, containerName } from '../provision/docker/labels.js';
+import { heal as healCluster } from '../provision/netfilter/index.js';
 import { providerFor, resolveImage, selectProvider } from '../provision/select.js';
 import { parseHostPort, type NodeAddress } from '../redis/address.js';
 import { AdminConnections } from '../redis/connection.js';
@@ -50,6 +51,7 @@ export async function createCluster(o: CreateOptions = {}): Promise<Created> {
     nodeTimeoutMs: o.nodeTimeoutMs,
     password: o.password,
     image: o.image,
+    addressPerNode: o.addressPerNode,
   };
   validateCreateIntent(intent);
   refuseOpenBind(intent.host, intent.password, Boolean(o.allowOpen));
@@ -120,6 +122,8 @@ export async function destroyCluster(name: string = DEFAULT_NAME, o: OperationOp
   await confirmed(o, `Destroy cluster "${name}": remove ${what} and all their data?`, `Destroying cluster "${name}"`);
   const purged = provider && record ? await provider.purge(name, record.nodes) : 0;
   if (labelled.length > 0 && record?.provider !== 'docker') await new DockerProvider(docker, resolveImage()).purge(name);
+  // A drill killed mid-partition leaves netfilter rules naming these addresses; best effort (no iptables, not root: nothing to heal).
+  await healCluster(name).catch(() => undefined);
   await deleteRecord(name);
   return { name, nodes: halfCreated ? Math.max(purged, labelled.length) : count, halfCreated, what };
 }

@@ -4,6 +4,7 @@ import { RCTL_VERSION } from '../version.js';
 import { registerCheck } from './commands/check.js';
 import { registerCreate } from './commands/create.js';
 import { registerDestroy } from './commands/destroy.js';
+import { registerHeal } from './commands/heal.js';
 import { registerInfo } from './commands/info.js';
 import { registerLs } from './commands/ls.js';
 import { registerSlot } from './commands/slot.js';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerSlot(program);
   registerDestroy(program);
+  registerHeal(program);
   registerReshard(program);
   registerRebalance(program);
   registerApply(program);

@@ -5,6 +5,7 @@ import { noEvents, step, type EventSink } from '../events.js';
 import type { NodeSpec, ProvisionRequest, ProvisionedNode, Provider } from '../provision/provider.js';
 import { assertValidName, deleteRecord, readRecord, writeRecord, type ClusterRecord, type NetworkMode } from '../state/records.js';
 import { EPHEMERAL_PORT_MIN } from '../provision/ports.js';
+import { ADDRESS_PER_NODE_FLAG, nodeAddresses } from '../provision/node-address.js';
 import { waitForPing } from '../provision/wait-ping.js';
 import { RCTL_VERSION } from '../version.js';
 import { addrKey } from '../redis/address.js';
@@ -24,6 +25,11 @@ export interface CreateIntent {
   readonly nodeTimeoutMs?: number | undefined;
   readonly password?: string | undefined;
   readonly image?: string | undefined;
+  /**
+   * Node k binds `host` + (k-1) (127/8 only) instead of all nodes sharing `host`, so netfilter rules
+   * can name a node (partition drills). Host networking and the process provider only.
+   */
+  readonly addressPerNode?: boolean | undefined;
 }
 
 export const MIN_MASTERS = 3;
@@ -51,10 +57,19 @@ export function validateCreateIntent(i: CreateIntent): void {
     );
   }
   if (i.nodeTimeoutMs !== undefined && (!Number.isInteger(i.nodeTimeoutMs) || i.nodeTimeoutMs < 100)) throw usageError(`--node-timeout must be at least 100 ms, got ${i.nodeTimeoutMs}.`);
+  if (i.addressPerNode) {
+    // Bridged containers already have an address each, inside namespaces a host rule does not see.
+    if (i.network === 'bridge') throw usageError(`${ADDRESS_PER_NODE_FLAG} is for host networking and the process provider; bridged containers have their own addresses.`, `Drop ${ADDRESS_PER_NODE_FLAG}, or use --network host.`);
+    if (i.announceIp) throw usageError(`--announce-ip does not go with ${ADDRESS_PER_NODE_FLAG}: every node announces its own address.`, 'Drop --announce-ip.');
+    nodeAddresses(i.host, count);
+  }
 }
 
-export const nodeSpecs = (i: CreateIntent): NodeSpec[] =>
-  Array.from({ length: i.masters * (1 + i.replicasPerMaster) }, (_, k) => ({ index: k + 1, port: i.portBase + k, busPort: i.portBase + k + 10000 }));
+export function nodeSpecs(i: CreateIntent): NodeSpec[] {
+  const count = i.masters * (1 + i.replicasPerMaster);
+  const hosts = i.addressPerNode ? nodeAddresses(i.host, count) : undefined;
+  return Array.from({ length: count }, (_, k) => ({ index: k + 1, port: i.portBase + k, busPort: i.portBase + k + 10000, ...(hosts ? { host: hosts[k]! } : {}) }));
+}
 
 export interface CreateResult {
   readonly record: ClusterRecord;

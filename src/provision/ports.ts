@@ -12,17 +12,26 @@ export function probePort(host: string, port: number): Promise<'free' | string> 
   });
 }
 
-/** Every client and bus port the nodes need must be free; one error names all that are taken. */
+/**
+ * Every client and bus port the nodes need must be free, each on the node's own address when it has
+ * one (create --address-per-node), else on `host`; one error names all that are taken.
+ */
 export async function assertPortsFree(host: string, nodes: readonly NodeSpec[], self?: string): Promise<void> {
-  const ports = [...new Set(nodes.flatMap((n) => [n.port, n.busPort]))];
-  const results = await Promise.all(ports.map((p) => probePort(host, p)));
-  if (results.some((r) => r === 'EADDRNOTAVAIL' || r === 'ENOTFOUND' || r === 'EAI_AGAIN')) {
-    throw new RctlError('USAGE', `Address ${host} does not belong to this machine, so nodes cannot listen on it.`, {
+  const wanted = new Map<string, { host: string; port: number }>();
+  for (const n of nodes) for (const port of [n.port, n.busPort]) wanted.set(`${n.host ?? host}:${port}`, { host: n.host ?? host, port });
+  const probes = [...wanted.values()];
+  const results = await Promise.all(probes.map((p) => probePort(p.host, p.port)));
+  const missing = probes.find((_, i) => results[i] === 'EADDRNOTAVAIL' || results[i] === 'ENOTFOUND' || results[i] === 'EAI_AGAIN');
+  if (missing) {
+    throw new RctlError('USAGE', `Address ${missing.host} does not belong to this machine, so nodes cannot listen on it.`, {
       hint: 'Pass --host with a local address (default 127.0.0.1).',
     });
   }
-  const taken = ports.filter((_, i) => results[i] !== 'free');
-  if (taken.length > 0) throw await portInUse(host, taken, self);
+  const taken = probes.filter((_, i) => results[i] !== 'free');
+  if (taken.length > 0) {
+    const hosts = [...new Set(taken.map((p) => p.host))];
+    throw await portInUse(hosts.length === 1 ? hosts[0]! : hosts.join(', '), [...new Set(taken.map((p) => p.port))], self);
+  }
 }
 
 /**

@@ -6,6 +6,11 @@ export interface NodeSpec {
   readonly index: number;
   readonly port: number;
   readonly busPort: number;
+  /**
+   * This node's own address (create --address-per-node), bound and used as bind-source-addr;
+   * undefined: the request's host, shared by every node.
+   */
+  readonly host?: string | undefined;
 }
 
 export interface ProvisionRequest {

@@ -24,6 +24,15 @@ export function redisSettings(req: ProvisionRequest, node: NodeSpec, dir: string
     if (req.announceIp) {
       s.push(['cluster-announce-ip', req.announceIp], ['cluster-announce-port', String(node.port)], ['cluster-announce-bus-port', String(node.busPort)]);
     }
+  } else if (node.host) {
+    // Without bind-source-addr Redis 7 opens its bus and replication connections from the route's
+    // source (127.0.0.1 on loopback): peers would learn the wrong address and rules naming this
+    // node would miss its traffic.
+    // Protected mode only trusts clients from 127.0.0.1 and ::1: a replica connecting from its own
+    // 127.x address would be DENIED. Safe to lift: node addresses are 127/8 (nodeAddresses), not
+    // reachable from the network.
+    s.push(['bind', node.host], ['bind-source-addr', node.host], ['protected-mode', 'no']);
+    if (node.busPort !== node.port + 10000) s.push(['cluster-port', String(node.busPort)]);
   } else {
     s.push(['bind', req.host]);
     if (node.busPort !== node.port + 10000) s.push(['cluster-port', String(node.busPort)]);

@@ -7,6 +7,7 @@ import { DEFAULT_NAME } from '../target.js';
 import { infoTable, nodeRow, orderedNodes } from '../views/cluster-views.js';
 import { ms } from '../views/table.js';
 import { ALLOW_OPEN_FLAG, connectableHost } from '../../provision/bind-address.js';
+import { ADDRESS_PER_NODE_FLAG } from '../../provision/node-address.js';
 import { resolvePassword } from '../password.js';
 import type { CommandContext, CommandOutput } from '../context.js';
 
@@ -24,6 +25,7 @@ interface CreateFlags {
   password?: string;
   passwordFile?: string;
   allowOpen?: boolean;
+  addressPerNode?: boolean;
   nodes?: string;
   json?: boolean;
   yes?: boolean;
@@ -45,6 +47,7 @@ export function registerCreate(program: Command): void {
     .option('--announce-ip <addr>', 'bridge mode: address clients outside Docker use (cluster-announce-ip)')
     .option('--password <password>', 'set requirepass and masterauth on every node; visible to other local users in `ps`: prefer RCTL_PASSWORD or --password-file')
     .option('--password-file <path>', 'read the password from the first line of this file')
+    .option(ADDRESS_PER_NODE_FLAG, 'give node k its own address --host + (k-1) (127/8, e.g. --host 127.0.0.21), so partition drills can cut one node; not with --network bridge')
     .option(ALLOW_OPEN_FLAG, 'accept a --host other than loopback without a password (anyone on the network can connect)')
     .option('--nodes <host:port,...>', 'form a cluster from these running, empty nodes instead of provisioning')
     .option('--json', 'machine-readable output')
@@ -67,6 +70,7 @@ export function registerCreate(program: Command): void {
           nodeTimeoutMs: flags.nodeTimeout === undefined ? undefined : toInt(flags.nodeTimeout, '--node-timeout'),
           password,
           image: flags.image,
+          addressPerNode: Boolean(flags.addressPerNode),
         };
         const providerKind = oneOf(flags.provider, '--provider', ['docker', 'process'] as const);
         validateCreateIntent(intent);

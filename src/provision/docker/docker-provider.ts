@@ -32,6 +32,9 @@ export class DockerProvider implements Provider {
   ) {}
 
   async preflight(req: ProvisionRequest, onEvent: EventSink): Promise<void> {
+    if (req.network === 'bridge' && req.nodes.some((n) => n.host)) {
+      throw new RctlError('USAGE', '--address-per-node does not go with --network bridge: bridged containers have their own addresses.', { hint: 'Drop --address-per-node, or use --network host.' });
+    }
     await requireEngine(this.docker);
     const mine = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL_CLUSTER}=${req.cluster}`] } });
     const clash = mine.filter((c) => req.nodes.some((n) => c.Names.includes(`/${containerName(req.cluster, n.index)}`)));
@@ -86,7 +89,7 @@ export class DockerProvider implements Provider {
     await this.docker.createVolume({ Name: volume, Labels: labelsFor(req.cluster, NODE_KIND, n.index) });
     const record: { index: number; host: string; port: number; busPort: number; container: string; volume: string } = {
       index: n.index,
-      host: req.host,
+      host: n.host ?? req.host,
       port: n.port,
       busPort: n.busPort,
       container: name,

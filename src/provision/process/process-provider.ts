@@ -56,7 +56,7 @@ export class ProcessProvider implements Provider {
         const child = spawnPrivate(this.binary, args, dir);
         if (child.pid === undefined) throw new Error(`could not start ${this.binary}`);
         child.unref();
-        const record: NodeRecord = { index: n.index, host: req.host, port: n.port, busPort: n.busPort, pid: child.pid, dir };
+        const record: NodeRecord = { index: n.index, host: n.host ?? req.host, port: n.port, busPort: n.busPort, pid: child.pid, dir };
         started.push(record);
         out.push({ ...record, machine });
       }
