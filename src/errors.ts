@@ -28,6 +28,8 @@ export const ExitCode = {
   locked: 11,
   /** Keys went missing during an operation; nothing further was moved. */
   keysLost: 12,
+  /** A drill's CI gate failed (--max-lost, --max-failover-ms): the drill ran, its numbers are over the limit. */
+  gateFailed: 13,
   /** A bug in rctl. */
   internal: 70,
   /** Interrupted by Ctrl-C. */

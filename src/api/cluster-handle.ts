@@ -18,6 +18,7 @@ import { addNodeUseCase, attachReplicaUseCase, delNodeUseCase, type AddNodeOptio
 import { applyUseCase, movePlanned, planDrainUseCase, planRebalanceUseCase, planReshardUseCase, type MoveOptions, type MoveOutcome } from './moves.js';
 import type { NodeSelector } from './node-select.js';
 import type { OperationOptions } from './operation.js';
+import { drillPartitionUseCase, heal, partitionUseCase, ruleOwner, type Healed, type PartitionDrillOptions, type PartitionDrillReport, type PartitionHandle, type PartitionOptions } from './partition.js';
 import { scaleUseCase, type ScaleOptions, type ScaleReport } from './scale.js';
 import { firstSnapshot, resolveTarget, type ClusterTarget, type ResolvedTarget } from './target.js';
 
@@ -45,6 +46,7 @@ export interface SlotOwner {
  */
 export class ClusterHandle {
   private readonly faulted = new Set<FaultedNode>();
+  private readonly cuts = new Set<PartitionHandle>();
 
   /** @internal use openCluster() */
   constructor(
@@ -157,6 +159,32 @@ export class ClusterHandle {
     return tracked;
   }
 
+  /**
+   * Cut nodes off the rest of the cluster until `heal()` on the result (or on this handle, or
+   * close()). Needs iptables, root and nodes on distinct addresses (`create --address-per-node`).
+   */
+  async partition(isolate: NodeSelector | readonly NodeSelector[], o: PartitionOptions = {}): Promise<PartitionHandle> {
+    const cut = await partitionUseCase(this.core, isolate, o);
+    const tracked: PartitionHandle = {
+      ...cut,
+      heal: async () => {
+        await cut.heal();
+        this.cuts.delete(tracked);
+      },
+    };
+    this.cuts.add(tracked);
+    return tracked;
+  }
+  /** Remove every rule rctl added to partition this cluster (also ones a crashed run left). */
+  async heal(): Promise<Healed> {
+    this.cuts.clear();
+    return heal(ruleOwner(this.core));
+  }
+  /** The same drill and report as `rctl drill partition`: cut, watch, heal, settle, lost writes vs the documented prediction. */
+  drillPartition(o: PartitionDrillOptions = {}): Promise<PartitionDrillReport> {
+    return drillPartitionUseCase(this.core, o);
+  }
+
   /** Hash slot of each key (hash tags honoured) and the master serving it now. */
   async slotOf(...keys: string[]): Promise<SlotOwner[]> {
     const s = await this.core.snapshot();
@@ -168,8 +196,9 @@ export class ClusterHandle {
     });
   }
 
-  /** Bring back faults still in place, then close every connection. */
+  /** Heal partitions and bring back faults still in place, then close every connection. */
   async close(): Promise<void> {
+    for (const c of [...this.cuts]) await c.heal().catch(() => undefined);
     for (const f of [...this.faulted]) await f.recover().catch(() => undefined);
     await this.core.close();
   }

@@ -5,6 +5,7 @@ import { choiceOption, oneOf } from '../parse.js';
 import { runCommand } from '../run.js';
 import { changeTargetOptions, lockOptions, type LockFlags } from '../exclusive.js';
 import { opts, targetFlag, withTarget } from '../target.js';
+import { registerDrillPartition } from './partition.js';
 import { infoTable } from '../views/cluster-views.js';
 import { loadJson, withNulls } from '../views/drill-json.js';
 import { keysJson, keysLine } from '../views/keys-view.js';
@@ -60,6 +61,7 @@ export function registerFailover(program: Command): void {
       });
     }),
   );
+  registerDrillPartition(drill);
   drill.commands.forEach((c) => c.exitOverride());
 
   const roles = program.command('roles').description('master roles');

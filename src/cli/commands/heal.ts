@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { healChain, healCluster, listTagged, type Healed } from '../../failover/partition.js';
+import { heal, healAll, type Healed } from '../../index.js';
 import { assertValidName } from '../../state/records.js';
 import { runCommand } from '../run.js';
 import { DEFAULT_NAME } from '../target.js';
@@ -25,12 +25,11 @@ export function registerHeal(program: Command): void {
       runCommand(flags, async () => {
         let healed: Healed[];
         if (flags.all) {
-          healed = [];
-          for (const t of await listTagged()) healed.push(await healChain(t.chain, t.cluster));
+          healed = await healAll();
         } else {
           const name = flags.name ?? DEFAULT_NAME;
           assertValidName(name);
-          healed = [await healCluster(name)];
+          healed = [await heal(name)];
         }
         const removed = healed.filter((h) => h.jumps > 0 || h.rules.length > 0);
         return {
