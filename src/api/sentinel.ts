@@ -9,6 +9,7 @@ import { createSentinelGroup, type SentinelCreateResult } from '../sentinel/crea
 import type { SentinelIntent } from '../sentinel/config.js';
 import { discoverMasterName } from '../sentinel/discover.js';
 import { sentinelDrill, type SentinelDrillReport } from '../sentinel/drill.js';
+import { sentinelPartitionDrill } from '../sentinel/partition-drill.js';
 import { sentinelFailover } from '../sentinel/failover.js';
 import { sentinelStatus, type SentinelStatus } from '../sentinel/status.js';
 import { deleteRecord, readRecord, requireRecord, writeRecord, type ClusterRecord, type NetworkMode, type ProviderKind } from '../state/records.js';
@@ -59,6 +60,9 @@ export async function createSentinel(o: SentinelCreateOptions = {}): Promise<Sen
     sentinelPortBase: o.sentinelPortBase ?? 26379,
     host,
     password: o.password,
+    addressPerNode: o.addressPerNode,
+    minReplicasToWrite: o.minReplicasToWrite,
+    minReplicasMaxLagS: o.minReplicasMaxLagS,
   };
   const res = await createSentinelGroup(intent, provider, { network, image: provider.kind === 'docker' ? resolveImage(o.image) : undefined, allowWeakQuorum: Boolean(o.allowWeakQuorum), onEvent: o.onEvent, signal: o.signal });
   return { ...res, handle: await openSentinel({ name: res.record.name, password: o.password }) };
@@ -95,7 +99,13 @@ async function discover(sentinels: readonly NodeAddress[], password: string | un
 }
 
 export interface SentinelDrillOptions extends OperationOptions {
-  readonly mode?: FaultMode | undefined;
+  /**
+   * stop, kill, pause: the master process; partition: the master cut from Sentinels and replicas
+   * while clients still reach it (needs a group created with addressPerNode, iptables and root).
+   */
+  readonly mode?: FaultMode | 'partition' | undefined;
+  /** partition: how long the cut lasts at least (default down-after + 5 s). */
+  readonly durationMs?: number | undefined;
   readonly load?: boolean | undefined;
   readonly keepKeys?: boolean | undefined;
 }
@@ -139,12 +149,16 @@ export class SentinelHandle {
   async drill(o: SentinelDrillOptions = {}): Promise<SentinelDrillReport> {
     const rec = this.record;
     if (!rec) throw new RctlError('USAGE', 'Drills stop, kill or freeze nodes, which rctl can only do for groups it created.', { hint: 'Use --name with a group from `rctl ls`.' });
+    const mode = o.mode ?? 'kill';
+    if (mode === 'partition') {
+      return this.withConns((conns) => sentinelPartitionDrill(rec, { conns, durationMs: o.durationMs, keepKeys: Boolean(o.keepKeys), signal: o.signal, onEvent: o.onEvent }));
+    }
     const provider = this.provider ?? (await providerFor(rec.provider, rec.image));
     const inMemory = this.provider !== undefined;
     return this.withConns((conns) =>
       sentinelDrill(rec, provider, {
         conns,
-        mode: o.mode ?? 'kill',
+        mode,
         load: Boolean(o.load),
         keepKeys: Boolean(o.keepKeys),
         signal: o.signal,

@@ -7,7 +7,7 @@ import type { NodeSpec, ProvisionRequest, ProvisionedNode, Provider } from '../p
 import { deleteRecord, readRecord, writeRecord, type ClusterRecord, type NetworkMode } from '../state/records.js';
 import { waitUntil } from '../util/wait.js';
 import { RCTL_VERSION } from '../version.js';
-import { dataNodeSettings, sentinelConfig, validateSentinelIntent, type SentinelIntent } from './config.js';
+import { dataNodeSettings, groupAddresses, sentinelConfig, validateSentinelIntent, type SentinelIntent } from './config.js';
 import { readReplication } from './sentinel-conn.js';
 import { sentinelStatus, type SentinelStatus } from './status.js';
 
@@ -35,10 +35,12 @@ export async function createSentinelGroup(
   if (await readRecord(i.name)) throw new RctlError('CLUSTER_EXISTS', `A cluster or Sentinel group named "${i.name}" already exists.`, { hint: `Destroy it first (\`rctl sentinel destroy --name ${i.name} --yes\`) or choose another --name.` });
 
   const bridge = o.network === 'bridge';
-  const dataSpecs: NodeSpec[] = Array.from({ length: 1 + i.replicas }, (_, k) => ({ index: k + 1, port: i.portBase + k, busPort: i.portBase + k }));
-  const sentinelSpecs: NodeSpec[] = Array.from({ length: i.sentinels }, (_, k) => ({ index: k + 1, port: i.sentinelPortBase + k, busPort: i.sentinelPortBase + k }));
+  if (i.addressPerNode && bridge) throw new RctlError('USAGE', '--address-per-node is for host networking and the process provider; bridged containers have their own addresses.', { hint: 'Drop --address-per-node, or use --network host.' });
+  const own = groupAddresses(i);
+  const dataSpecs: NodeSpec[] = Array.from({ length: 1 + i.replicas }, (_, k) => ({ index: k + 1, port: i.portBase + k, busPort: i.portBase + k, ...(own ? { host: own.data[k]! } : {}) }));
+  const sentinelSpecs: NodeSpec[] = Array.from({ length: i.sentinels }, (_, k) => ({ index: k + 1, port: i.sentinelPortBase + k, busPort: i.sentinelPortBase + k, ...(own ? { host: own.sentinels[k]! } : {}) }));
   const common = { cluster: i.name, network: o.network, host: i.host, nodeTimeoutMs: 0, password: i.password, image: o.image };
-  const dataReq: ProvisionRequest = { ...common, nodes: dataSpecs, role: 'node', settings: (n, dir) => dataNodeSettings(i, n.port, dir, bridge) };
+  const dataReq: ProvisionRequest = { ...common, nodes: dataSpecs, role: 'node', settings: (n, dir) => dataNodeSettings(i, n.port, dir, bridge, { host: n.host }) };
   // Ports are checked for both kinds before anything starts.
   await step(onEvent, `preflight (${provider.kind})`, async () => {
     await provider.preflight({ ...dataReq, nodes: [...dataSpecs, ...sentinelSpecs] }, onEvent, o.signal);
@@ -73,7 +75,7 @@ export async function createSentinelGroup(
     await step(onEvent, 'attach the replicas (REPLICAOF), wait for links up and offsets equal', () =>
       attachReplicas(conns, master, data.slice(1).map((n) => ({ host: n.host, port: n.port })), o.signal),
     );
-    const sentReq: ProvisionRequest = { ...common, nodes: sentinelSpecs, role: 'sentinel', sentinelConfig: (n, dir) => sentinelConfig(i, n.port, master, dir) };
+    const sentReq: ProvisionRequest = { ...common, nodes: sentinelSpecs, role: 'sentinel', sentinelConfig: (n, dir) => sentinelConfig(i, n.port, master, dir, { host: n.host }) };
     sents = await step(onEvent, `start ${i.sentinels} Sentinel(s) monitoring "${i.masterName}"`, () => provider.start(sentReq, onEvent, o.signal));
     const withSentinels: ClusterRecord = { ...base, nodes: data.map(({ machine: _m, ...n }) => ({ ...n, role: n.index === 1 ? ('master' as const) : ('replica' as const) })), sentinel: { ...base.sentinel!, nodes: sents.map(({ machine: _m, ...n }) => n) } };
     await writeRecord(withSentinels);

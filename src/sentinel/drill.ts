@@ -13,11 +13,14 @@ import { waitUntil } from '../util/wait.js';
 import { DRILL_EVENTS, switchedFrom, watchSentinelEvents } from './events.js';
 import { waitAgreed } from './failover.js';
 import { sentinelStatus, type SentinelStatus } from './status.js';
+import type { Agreement, Prediction } from '../failover/loss-prediction.js';
+import type { LostWriteReport } from '../failover/lost-writes-report.js';
 
 export interface SentinelDrillReport {
   readonly master: string;
   readonly newMaster: string | undefined;
-  readonly mode: FaultMode;
+  /** How the master was faulted; `partition`: cut from Sentinels and replicas (sentinelPartitionDrill). */
+  readonly mode: FaultMode | 'partition';
   readonly downAfterMs: number;
   /** ms after the fault of the first occurrence of each Sentinel event. */
   readonly events: Record<string, number>;
@@ -27,6 +30,33 @@ export interface SentinelDrillReport {
   /** The keys the drill wrote, removed or left in place. */
   readonly keys: KeyTally;
   readonly status: SentinelStatus;
+  /** Partition mode: how long the cut lasted (ms). */
+  readonly cutMs?: number | undefined;
+  /** Partition mode: ms from the cut until Sentinel turned the old master into a replica (+convert-to-slave), after the heal. */
+  readonly exposedMs?: number | undefined;
+  /** Partition mode: every write of the writers on both sides, read back after heal. */
+  readonly lostWrites?: LostWriteReport | undefined;
+  /** Partition mode: what the Redis documentation predicts, and whether the measurement agrees. */
+  readonly prediction?: Prediction | undefined;
+  readonly agreement?: Agreement | undefined;
+}
+
+/**
+ * The group's status once it settled: right after a failover or a restart a Sentinel may flag the
+ * master disconnected, or miss a replica, for a moment (it reconnects and rediscovers every second
+ * or so). Bounded by the down-after period; refuses on what is still wrong then.
+ */
+export async function settledHealthy(rec: ClusterRecord, conns: AdminConnections, signal: AbortSignal | undefined): Promise<SentinelStatus & { master: NodeAddress }> {
+  const sc = rec.sentinel!;
+  const sentinels: NodeAddress[] = sc.nodes.map((n) => ({ host: n.host, port: n.port }));
+  const expect = { replicas: rec.replicasPerMaster, sentinels: sc.nodes.length };
+  let before = await sentinelStatus(conns, sentinels, sc.masterName, expect);
+  for (const settleBy = performance.now() + Math.max(5_000, 2 * sc.downAfterMs); !before.healthy && performance.now() < settleBy; ) {
+    await sleep(200, signal);
+    before = await sentinelStatus(conns, sentinels, sc.masterName, expect);
+  }
+  if (!before.healthy || !before.master) throw new RctlError('REFUSED', `The group is not healthy: ${before.problems[0] ?? 'no agreed master'}.`, { hint: 'Run `rctl sentinel status` and fix what it reports first.' });
+  return { ...before, master: before.master };
 }
 
 /**
@@ -44,17 +74,7 @@ export async function sentinelDrill(
   const sc = rec.sentinel!;
   const sentinels: NodeAddress[] = sc.nodes.map((n) => ({ host: n.host, port: n.port }));
   const data: NodeAddress[] = rec.nodes.map((n) => ({ host: n.host, port: n.port }));
-  // Right after a failover or a restart a Sentinel may flag the master disconnected, or miss a
-  // replica, for a moment (it reconnects and rediscovers every second or so): judge the group once
-  // that settled, bounded by the down-after period, on what is still wrong then.
-  const expect = { replicas: rec.replicasPerMaster, sentinels: sc.nodes.length };
-  let before = await sentinelStatus(o.conns, sentinels, sc.masterName, expect);
-  for (const settleBy = performance.now() + Math.max(5_000, 2 * sc.downAfterMs); !before.healthy && performance.now() < settleBy; ) {
-    await sleep(200, o.signal);
-    before = await sentinelStatus(o.conns, sentinels, sc.masterName, expect);
-  }
-  if (!before.healthy || !before.master) throw new RctlError('REFUSED', `The group is not healthy: ${before.problems[0] ?? 'no agreed master'}.`, { hint: 'Run `rctl sentinel status` and fix what it reports first.' });
-  const masterAddr = before.master;
+  const masterAddr = (await settledHealthy(rec, o.conns, o.signal)).master;
   const record = rec.nodes.find((n) => addrKey({ host: n.host, port: n.port }) === addrKey(masterAddr));
   if (!record) throw new RctlError('REFUSED', `The master ${addrKey(masterAddr)} was not started by rctl.`);
   const fault = new InjectedFault(provider, record, o.mode, addrKey(masterAddr), o.onRecovered);
@@ -130,7 +150,7 @@ export async function sentinelDrill(
  * retry: a failover may still be settling after an error), or with --keep-keys count them. Runs
  * also after an error or Ctrl-C (so without the aborted signal), bounded.
  */
-async function cleanUp(
+export async function cleanUp(
   o: { conns: AdminConnections; keepKeys?: boolean },
   prefix: string,
   keys: readonly string[],

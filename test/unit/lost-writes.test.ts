@@ -179,3 +179,16 @@ describe('agrees', () => {
     expect(a.reasons.join('\n')).toContain('no write was acknowledged in the window');
   });
 });
+
+describe('min-replicas-to-write: the loss window is an upper bound', () => {
+  it('a master fenced well before max-lag + 1 s agrees; one exposed far longer does not', () => {
+    const p = predictLoss({ kind: 'cluster-bus-partition', durationMs: 7000, nodeTimeoutMs: 2000, minReplicasToWrite: 1, minReplicasMaxLagS: 1 });
+    expect(p.windowIsBound).toBe(true);
+    expect(p.windowMs).toBe(2000);
+    expect(agrees(p, { failover: true, lost: { count: 66, lastAckMs: 208 } }).agrees).toBe(true);
+    expect(agrees(p, { failover: true, lost: { count: 900, lastAckMs: 4500 } }).agrees).toBe(false);
+    // Without the setting, the window is an estimate of node-timeout either way.
+    const q = predictLoss({ kind: 'cluster-bus-partition', durationMs: 7000, nodeTimeoutMs: 2000 });
+    expect(q.windowIsBound).toBeUndefined();
+  });
+});

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createSentinel, destroySentinel, ExitCode, openSentinel, DEFAULT_SENTINEL_NAME, type SentinelDrillReport, type SentinelHandle, type SentinelStatus } from '../../index.js';
+import { createSentinel, destroySentinel, ExitCode, usageError, openSentinel, DEFAULT_SENTINEL_NAME, type SentinelDrillReport, type SentinelHandle, type SentinelStatus } from '../../index.js';
 import { addrKey } from '../../redis/address.js';
 import { ALLOW_OPEN_FLAG } from '../../provision/bind-address.js';
 import type { CommandContext, CommandOutput } from '../context.js';
@@ -54,6 +54,9 @@ export function registerSentinel(program: Command): void {
     .option('--image <image>', 'Redis image for docker')
     .addOption(choiceOption('--network <mode>', 'docker networking (Sentinel groups: host only for now)', ['host', 'bridge'], 'host'))
     .option('--host <addr>', 'address to bind and announce', '127.0.0.1')
+    .option('--address-per-node', 'every data node and Sentinel on its own loopback address from --host up (e.g. --host 127.0.0.41): needed by `sentinel drill --mode partition`')
+    .option('--min-replicas-to-write <n>', 'data nodes refuse writes with fewer replicas acknowledging within --min-replicas-max-lag', nonNegativeInt)
+    .option('--min-replicas-max-lag <s>', 'min-replicas-max-lag in seconds (default 10)', positiveInt)
     .option('--password <password>', 'requirepass/masterauth on the data nodes, auth-pass for Sentinels; visible in `ps`: prefer RCTL_PASSWORD or --password-file')
     .option('--password-file <path>', 'read the password from the first line of this file')
     .option(ALLOW_OPEN_FLAG, 'accept a --host other than loopback without a password (anyone on the network can connect)')
@@ -74,6 +77,9 @@ export function registerSentinel(program: Command): void {
           portBase: toInt(f['portBase'] as string, '--port-base'),
           sentinelPortBase: toInt(f['sentinelPortBase'] as string, '--sentinel-port-base'),
           host: String(f['host']),
+          addressPerNode: Boolean(f['addressPerNode']),
+          minReplicasToWrite: f['minReplicasToWrite'] === undefined ? undefined : toInt(f['minReplicasToWrite'] as string, '--min-replicas-to-write'),
+          minReplicasMaxLagS: f['minReplicasMaxLag'] === undefined ? undefined : toInt(f['minReplicasMaxLag'] as string, '--min-replicas-max-lag'),
           password,
           allowOpen: Boolean(f['allowOpen']),
           provider: oneOf(f['provider'] as string | undefined, '--provider', ['docker', 'process'] as const),
@@ -100,15 +106,17 @@ export function registerSentinel(program: Command): void {
     }),
   );
 
-  common(s.command('drill').description('fault the master (stop, kill, pause), record Sentinel events, bring it back, count lost writes'))
-    .addOption(choiceOption('--mode <mode>', 'how to fault the master', ['stop', 'kill', 'pause'], 'kill'))
-    .option('--load', 'run a bounded writer through a Sentinel-aware client (its keys are removed afterwards)')
+  common(s.command('drill').description('fault the master (stop, kill, pause, or partition: cut from Sentinels and replicas), record Sentinel events, bring it back, count lost writes'))
+    .addOption(choiceOption('--mode <mode>', 'how to fault the master; partition needs a group created with --address-per-node, iptables and root', ['stop', 'kill', 'pause', 'partition'], 'kill'))
+    .option('--duration <ms>', 'partition: how long the cut lasts at least (default down-after + 5 s; held until a failover under way completes)', durationMs)
+    .option('--load', 'run a bounded writer through a Sentinel-aware client (its keys are removed afterwards); partition always runs its writers')
     .option('--keep-keys', 'leave the keys the writer wrote in place (they share one per-run prefix)')
-    .action((f: Common & { mode?: string; load?: boolean; keepKeys?: boolean }) =>
+    .action((f: Common & { mode?: string; load?: boolean; keepKeys?: boolean; duration?: number }) =>
       runCommand(f, async (ctx) => {
         const t = await open(f);
-        const mode = oneOf(f.mode, '--mode', ['stop', 'kill', 'pause'] as const, 'kill')!;
-        const report = await t.drill({ mode, load: Boolean(f.load), keepKeys: Boolean(f.keepKeys), signal: ctx.signal, onEvent: ctx.onEvent });
+        const mode = oneOf(f.mode, '--mode', ['stop', 'kill', 'pause', 'partition'] as const, 'kill')!;
+        if (f.duration !== undefined && mode !== 'partition') throw usageError('--duration is for --mode partition.', 'Drop --duration, or pass --mode partition.');
+        const report = await t.drill({ mode, durationMs: f.duration, load: Boolean(f.load), keepKeys: Boolean(f.keepKeys), signal: ctx.signal, onEvent: ctx.onEvent });
         return { data: withNulls({ ...report, load: loadJson(report.load), keys: keysJson(report.keys), status: statusJson(report.status) }), human: drillView(report), exitCode: report.status.healthy ? ExitCode.ok : ExitCode.problems };
       }),
     );
@@ -157,7 +165,19 @@ function drillView(r: SentinelDrillReport): string {
   if (r.rejoinedMs !== undefined) rows.push(['old master back as a replica', ms(r.rejoinedMs)]);
   const lines = [`Drill: ${r.mode} of master ${r.master} (down-after ${r.downAfterMs} ms); new master ${r.newMaster ?? '?'}`, table(['after the fault', 'time'], rows)];
   if (r.load) lines.push(table(['writes', 'count'], [['attempted', r.load.attempted], ['acknowledged', r.load.acknowledged], ['failed (client saw an error)', r.load.failed], ['lost (acknowledged, not readable afterwards)', r.load.lost], ['landed despite an error (failed, readable afterwards)', r.load.failedPresent]]));
-  if (r.load) lines.push(keysLine(r.keys));
+  if (r.lostWrites) {
+    const l = r.lostWrites;
+    lines.push(
+      table(
+        ['writes (both writers)', 'count'],
+        [['attempted', l.attempted], ['acknowledged', l.acknowledged], ['failed (client saw an error)', l.failed], ['lost (acknowledged, not readable after heal)', l.lost.count], ['landed despite an error', l.failedPresent]],
+      ),
+    );
+    if (l.lost.count > 0) lines.push(`Lost writes were acknowledged ${ms(l.lost.firstAckMs ?? 0)} to ${ms(l.lost.lastAckMs ?? 0)} after the cut (cut lasted ${ms(r.cutMs ?? 0)}), by ${Object.entries(l.lost.byNode).map(([n, c]) => `${n} (${c})`).join(', ')}.`);
+  }
+  if (r.prediction) lines.push(`Predicted: ${r.prediction.text}`);
+  if (r.agreement) lines.push(`Measurement ${r.agreement.agrees ? 'agrees' : 'DISAGREES'}: ${r.agreement.reasons.join('; ')}`);
+  if (r.load || r.lostWrites) lines.push(keysLine(r.keys));
   lines.push(r.status.healthy ? 'Status after the drill: healthy.' : `Status after the drill: ${r.status.problems.join('; ')}`);
   return lines.join('\n');
 }
