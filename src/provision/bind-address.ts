@@ -14,8 +14,10 @@ export function isLoopback(host: string): boolean {
 
 /**
  * Nodes bound to anything but loopback listen on the network; without requirepass, anyone who
- * reaches the port can read, write, FLUSHALL or CONFIG SET them (protected-mode does not apply
- * once a bind address is given). Refused unless asked for explicitly.
+ * reaches the port can read, write, FLUSHALL or CONFIG SET them. Redis 7's protected-mode (only
+ * 127.0.0.1 and ::1 may connect to a node without a password) is no guard here: rctl turns it off
+ * wherever its nodes must accept peers from other addresses (bridge networks, one loopback address
+ * per node), so the bind address is the only one. Refused unless asked for explicitly.
  */
 export function refuseOpenBind(host: string, password: string | undefined, allowOpen: boolean): void {
   if (password || allowOpen || isLoopback(host)) return;
