@@ -147,16 +147,7 @@ export class ClusterHandle {
     await f.recover();
   }
   async fault(node: NodeSelector, mode: FaultMode, o: OperationOptions = {}): Promise<FaultedNode> {
-    const f = await faultUseCase(this.core, node, mode, o);
-    const tracked: FaultedNode = {
-      ...f,
-      recover: async () => {
-        await f.recover();
-        this.faulted.delete(tracked);
-      },
-    };
-    this.faulted.add(tracked);
-    return tracked;
+    return tracked(this.faulted, await faultUseCase(this.core, node, mode, o), 'recover');
   }
 
   /**
@@ -164,16 +155,7 @@ export class ClusterHandle {
    * close()). Needs iptables, root and nodes on distinct addresses (`create --address-per-node`).
    */
   async partition(isolate: NodeSelector | readonly NodeSelector[], o: PartitionOptions = {}): Promise<PartitionHandle> {
-    const cut = await partitionUseCase(this.core, isolate, o);
-    const tracked: PartitionHandle = {
-      ...cut,
-      heal: async () => {
-        await cut.heal();
-        this.cuts.delete(tracked);
-      },
-    };
-    this.cuts.add(tracked);
-    return tracked;
+    return tracked(this.cuts, await partitionUseCase(this.core, isolate, o), 'heal');
   }
   /** Remove every rule rctl added to partition this cluster (also ones a crashed run left). */
   async heal(): Promise<Healed> {
@@ -205,6 +187,16 @@ export class ClusterHandle {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** Keep `x` in `set` until its `undo` ran, so close() can undo what a caller left in place (a fault, a cut). */
+function tracked<T extends { [k in K]: () => Promise<void> }, K extends string>(set: Set<T>, x: T, undo: K): T {
+  const t = { ...x, [undo]: async () => {
+    await x[undo]();
+    set.delete(t);
+  } } as T;
+  set.add(t);
+  return t;
 }
 
 /** Open a cluster by `seed` (any cluster) or `name` (one rctl created). Close the handle when done. */

@@ -1,3 +1,4 @@
+import { waitUntil } from '../util/wait.js';
 import { Redis, type Cluster } from 'ioredis';
 import { addrKey, type NodeAddress } from '../redis/address.js';
 import { isMyself, parseClusterNodes } from '../cluster/cluster-nodes.js';
@@ -261,4 +262,13 @@ export async function readBack(records: readonly WriteRecord[], reach: ReadbackR
     client.disconnect();
   }
   return out;
+}
+
+/** Bounded wait until some writer had a write acknowledged: the cut must not come before any write. */
+export async function waitFirstAcks(w: SideWriters, signal: AbortSignal | undefined): Promise<void> {
+  await waitUntil("the writers' first acknowledged writes", async () => (w.acknowledged() > 0 ? { done: true, value: undefined } : { done: false, reason: 'no write acknowledged yet' }), {
+    timeoutMs: 10_000,
+    intervalMs: 20,
+    signal,
+  });
 }

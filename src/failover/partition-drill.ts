@@ -11,7 +11,7 @@ import { waitUntil } from '../util/wait.js';
 import { clusterRouter, emptyTally, removeKeys, runPrefix, type KeyTally } from './drill-keys.js';
 import { agrees, predictLoss, type Agreement, type Prediction } from './loss-prediction.js';
 import { type LostWriteReport, summarizeLostWrites } from './lost-writes-report.js';
-import { readBack, startSideWriters, type Side, type SideWriters } from './lost-writes.js';
+import { readBack, startSideWriters, waitFirstAcks, type Side, type SideWriters } from './lost-writes.js';
 import { nodeTimeoutMsOf } from './manual-failover.js';
 import { partition, type PartitionHandle } from './partition.js';
 import type { PartitionMode, PartitionNode } from './partition-plan.js';
@@ -116,8 +116,7 @@ export async function drillPartition(s: Snapshot, o: PartitionDrillOptions): Pro
       // A client that stays connected to the isolated master: what a client on the minority side does.
       if (master) sides.push({ label: 'minority', target: { kind: 'node', addr: master.addr } });
       writers = await startSideWriters(sides, { prefix, password: o.password, maxMs: o.durationMs + 4 * nodeTimeoutMs + 60_000, maxRatePerSec: 500 });
-      const w = writers;
-      await waitUntil('the writers\' first acknowledged writes', async () => (w.acknowledged() > 0 ? { done: true, value: undefined } : { done: false, reason: 'no write acknowledged yet' }), { timeoutMs: 10_000, intervalMs: 20, signal: o.signal });
+      await waitFirstAcks(writers, o.signal);
     }
     cut = await step(onEvent, `cut ${isolated.map((n) => addrKey(n.addr)).join(', ')} off the other ${others.length} node(s) (${mode})`, () => partition(o.cluster, isolated.map(partitionNode), others.map(partitionNode), mode));
     // Times count from the moment every rule is in place.

@@ -3,7 +3,7 @@ import { noEvents, step, type EventSink } from '../events.js';
 import { emptyTally, runPrefix, type KeyTally } from '../failover/drill-keys.js';
 import { agrees, predictLoss } from '../failover/loss-prediction.js';
 import { summarizeLostWrites, type LostWriteReport } from '../failover/lost-writes-report.js';
-import { readBack, startSideWriters, type SideWriters } from '../failover/lost-writes.js';
+import { readBack, startSideWriters, type SideWriters, waitFirstAcks } from '../failover/lost-writes.js';
 import { partition, type PartitionHandle } from '../failover/partition.js';
 import { planPartition, type PartitionNode } from '../failover/partition-plan.js';
 import { reportingProbe } from '../failover/progress.js';
@@ -99,11 +99,7 @@ export async function sentinelPartitionDrill(rec: ClusterRecord, o: SentinelPart
       { prefix, password: rec.password, maxMs: durationMs + 4 * sc.downAfterMs + 90_000, maxRatePerSec: WRITE_RATE_PER_SEC },
     );
     const w = writers;
-    await waitUntil('the writers\' first acknowledged writes', async () => (w.acknowledged() > 0 ? { done: true, value: undefined } : { done: false, reason: 'no write acknowledged yet' }), {
-      timeoutMs: 10_000,
-      intervalMs: 20,
-      signal: o.signal,
-    });
+    await waitFirstAcks(w, o.signal);
     onEvent({ type: 'note', message: `writers: keys ${prefix}:*, ${o.keepKeys ? 'left in place afterwards (--keep-keys)' : 'removed afterwards'}` });
     cut = await step(onEvent, `cut the master ${addrKey(masterAddr)} off ${sc.nodes.length} Sentinel(s) and ${replicas.length} replica(s), both ways (clients on 127.0.0.1 still reach it)`, () =>
       partition(rec.name, [asPartitionNode(master)], sideB, 'full'),
