@@ -15,6 +15,8 @@ export type { AddNodeOptions, AddNodeResult, DelNodeOptions, DelNodeReport, Atta
 export type { ScaleOptions, ScaleReport, ScaleKind, ScaleStepView } from './api/scale.js';
 export type { DrillOptions, FailoverOptions, FaultedNode } from './api/failover.js';
 export type { NodeSelector } from './api/node-select.js';
+export type { WriteSafetyOptions, WriteSafetyResult } from './api/write-safety.js';
+export type { NodeWriteSafety } from './cluster/write-safety.js';
 export { heal, healAll, type Healed, type PartitionHandle, type PartitionDrillReport, type IsolateSpec, type PartitionMode, type PartitionOptions, type PartitionDrillOptions } from './api/partition.js';
 export type { LostWriteReport } from './failover/lost-writes-report.js';
 export type { Prediction, Agreement } from './failover/loss-prediction.js';

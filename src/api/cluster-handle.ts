@@ -21,6 +21,7 @@ import type { OperationOptions } from './operation.js';
 import { drillPartitionUseCase, heal, partitionUseCase, ruleOwner, type Healed, type PartitionDrillOptions, type PartitionDrillReport, type PartitionHandle, type PartitionOptions } from './partition.js';
 import { scaleUseCase, type ScaleOptions, type ScaleReport } from './scale.js';
 import { firstSnapshot, resolveTarget, type ClusterTarget, type ResolvedTarget } from './target.js';
+import { setWriteSafetyUseCase, type WriteSafetyOptions, type WriteSafetyResult } from './write-safety.js';
 
 export interface OpenOptions extends ClusterTarget {
   /** Notes while opening (e.g. which of --seed/--name selects the cluster). */
@@ -165,6 +166,14 @@ export class ClusterHandle {
   /** The same drill and report as `rctl drill partition`: cut, watch, heal, settle, lost writes vs the documented prediction. */
   drillPartition(o: PartitionDrillOptions = {}): Promise<PartitionDrillReport> {
     return drillPartitionUseCase(this.core, o);
+  }
+
+  /**
+   * min-replicas-to-write / min-replicas-max-lag on every node, verified (what `rctl config
+   * write-safety` does): a master cut from its replicas stops acknowledging writes after ≈ max-lag.
+   */
+  setWriteSafety(o: WriteSafetyOptions): Promise<WriteSafetyResult> {
+    return setWriteSafetyUseCase(this.core, o);
   }
 
   /** Hash slot of each key (hash tags honoured) and the master serving it now. */

@@ -52,6 +52,8 @@ export async function createCluster(o: CreateOptions = {}): Promise<Created> {
     password: o.password,
     image: o.image,
     addressPerNode: o.addressPerNode,
+    minReplicasToWrite: o.minReplicasToWrite,
+    minReplicasMaxLagS: o.minReplicasMaxLagS,
   };
   validateCreateIntent(intent);
   refuseOpenBind(intent.host, intent.password, Boolean(o.allowOpen));

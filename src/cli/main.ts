@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, RctlError } from '../errors.js';
 import { RCTL_VERSION } from '../version.js';
 import { registerCheck } from './commands/check.js';
+import { registerConfig } from './commands/config.js';
 import { registerCreate } from './commands/create.js';
 import { registerDestroy } from './commands/destroy.js';
 import { registerHeal } from './commands/heal.js';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerRebalance(program);
   registerApply(program);
   registerFix(program);
+  registerConfig(program);
   registerAddNode(program);
   registerDelNode(program);
   registerReplica(program);

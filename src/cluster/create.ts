@@ -11,6 +11,7 @@ import { RCTL_VERSION } from '../version.js';
 import { addrKey } from '../redis/address.js';
 import { AdminConnections } from '../redis/connection.js';
 import { formCluster, type FormResult } from './form.js';
+import { DEFAULT_MAX_LAG_S, validateWriteSafety } from './write-safety.js';
 import { defaultNodeTimeoutMs } from './forming.js';
 
 export interface CreateIntent {
@@ -30,6 +31,10 @@ export interface CreateIntent {
    * can name a node (partition drills). Host networking and the process provider only.
    */
   readonly addressPerNode?: boolean | undefined;
+  /** min-replicas-to-write on every node (a master cut from its replicas stops acknowledging writes). */
+  readonly minReplicasToWrite?: number | undefined;
+  /** min-replicas-max-lag in seconds (with minReplicasToWrite; Redis' default 10). */
+  readonly minReplicasMaxLagS?: number | undefined;
 }
 
 export const MIN_MASTERS = 3;
@@ -63,6 +68,10 @@ export function validateCreateIntent(i: CreateIntent): void {
     if (i.announceIp) throw usageError(`--announce-ip does not go with ${ADDRESS_PER_NODE_FLAG}: every node announces its own address.`, 'Drop --announce-ip.');
     nodeAddresses(i.host, count);
   }
+  validateWriteSafety(i);
+  if (i.minReplicasToWrite !== undefined && i.minReplicasToWrite > i.replicasPerMaster) {
+    throw usageError(`--min-replicas-to-write must be between 0 and --replicas (${i.replicasPerMaster}), got ${i.minReplicasToWrite}.`, 'More than there are replicas would make every master refuse every write.');
+  }
 }
 
 export function nodeSpecs(i: CreateIntent): NodeSpec[] {
@@ -95,6 +104,8 @@ export async function createCluster(intent: CreateIntent, provider: Provider, op
     nodeTimeoutMs,
     password: intent.password,
     image: intent.image,
+    minReplicasToWrite: intent.minReplicasToWrite,
+    minReplicasMaxLagS: intent.minReplicasMaxLagS,
   };
   await step(onEvent, `preflight (${provider.kind})`, () => provider.preflight(req, onEvent, opts.signal));
 
@@ -112,6 +123,8 @@ export async function createCluster(intent: CreateIntent, provider: Provider, op
     replicasPerMaster: intent.replicasPerMaster,
     nodeTimeoutMs,
     ...(intent.password ? { password: intent.password } : {}),
+    ...(intent.addressPerNode ? { addressPerNode: true } : {}),
+    ...(intent.minReplicasToWrite !== undefined ? { minReplicasToWrite: intent.minReplicasToWrite, minReplicasMaxLagS: intent.minReplicasMaxLagS ?? DEFAULT_MAX_LAG_S } : {}),
     createdAt: new Date().toISOString(),
     rctlVersion: RCTL_VERSION,
     nodes: [],

@@ -1,6 +1,7 @@
 import { checkCluster, type CheckResult } from '../cluster/check.js';
 import { resolveNodeRef } from '../cluster/node-ref.js';
 import { settleBoundMs, waitUntilReady } from '../cluster/ready.js';
+import { readWriteSafety } from '../cluster/write-safety.js';
 import { mastersOf, readNode, replicasOf, takeSnapshot, type NodeState, type Snapshot } from '../cluster/snapshot.js';
 import { RctlError, usageError } from '../errors.js';
 import { noEvents, step, type EventSink } from '../events.js';
@@ -14,7 +15,7 @@ import { type LostWriteReport, summarizeLostWrites } from './lost-writes-report.
 import { readBack, startSideWriters, waitFirstAcks, type Side, type SideWriters } from './lost-writes.js';
 import { nodeTimeoutMsOf } from './manual-failover.js';
 import { partition, type PartitionHandle } from './partition.js';
-import type { PartitionMode, PartitionNode } from './partition-plan.js';
+import { planPartition, type PartitionMode, type PartitionNode } from './partition-plan.js';
 
 /** What to cut off: a master (with a synced replica), a replica, or named nodes (id, prefix, host:port). */
 export type IsolateSpec = 'master' | 'replica' | readonly string[];
@@ -96,10 +97,22 @@ export async function drillPartition(s: Snapshot, o: PartitionDrillOptions): Pro
   const isolated = chooseIsolated(s, o.isolate);
   const isolatedIds = new Set(isolated.map((n) => n.id));
   const others = s.nodes.filter((n) => !isolatedIds.has(n.id));
+  // Refuse (shared or non-loopback addresses: a Docker bridge network) before writers or keys.
+  planPartition(isolated.map(partitionNode), others.map(partitionNode), mode);
   const master = isolated.find((n) => n.role === 'master');
   const nodeTimeoutMs = await nodeTimeoutMsOf(o.conns, others[0]!.addr);
   const prefix = runPrefix('drill');
-  const prediction = predictLoss({ kind: master ? 'cluster-bus-partition' : 'replica-isolated', durationMs: o.durationMs, nodeTimeoutMs, replicationCut: mode !== 'bus-only' });
+  // The fence the isolated master (or the master of an isolated replica) runs with right now.
+  const fencedBy = master ?? s.nodes.find((n) => n.id === isolated[0]?.self.masterId);
+  const fence = fencedBy ? await readWriteSafety(o.conns, fencedBy.addr).catch(() => undefined) : undefined;
+  const prediction = predictLoss({
+    kind: master ? 'cluster-bus-partition' : 'replica-isolated',
+    durationMs: o.durationMs,
+    nodeTimeoutMs,
+    replicationCut: mode !== 'bus-only',
+    minReplicasToWrite: fence?.minReplicasToWrite,
+    minReplicasMaxLagS: fence?.minReplicasMaxLagS,
+  });
   onEvent({ type: 'note', message: `prediction: ${prediction.text}` });
 
   let writers: SideWriters | undefined;

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { RctlError, usageError } from '../errors.js';
 import type { DropRule } from '../provision/netfilter/rules.js';
 
@@ -49,6 +50,16 @@ export function planPartition(sideA: readonly PartitionNode[], sideB: readonly P
       details: { address: shared.host },
     });
   }
+  // Rules go into this machine's INPUT chain: they see traffic to its own (loopback) addresses
+  // only. Bridged containers talk across a Docker bridge (forwarded, never INPUT), remote nodes on
+  // other machines: rules here would cut nothing and the drill would report a partition that never was.
+  const elsewhere = [...sideA, ...sideB].find((n) => !isLoopbackV4(n.host));
+  if (elsewhere) {
+    throw new RctlError('REFUSED', `Node ${elsewhere.id} is at ${elsewhere.host}, not a loopback address of this machine: rules here would not cut its traffic.`, {
+      hint: 'Partitions need --address-per-node (host networking or the process provider): e.g. rctl create --provider docker --network host --address-per-node --host 127.0.0.21. Docker bridge networks are not supported yet.',
+      details: { address: elsewhere.host },
+    });
+  }
   const client = [...sideA, ...sideB].find((n) => n.host === CLIENT_ADDRESS);
   if (client) {
     throw new RctlError('REFUSED', `Node ${client.id} listens on ${CLIENT_ADDRESS}, where clients on this machine connect from: cutting it would cut the clients too.`, {
@@ -63,6 +74,9 @@ export function planPartition(sideA: readonly PartitionNode[], sideB: readonly P
     mode === 'bus-only' ? [...cut(sideA, sideB, bus), ...cut(sideB, sideA, bus)] : mode === 'full' ? [...cut(sideA, sideB, all), ...cut(sideB, sideA, all)] : cut(sideA, sideB, all);
   return { mode, sideA: sideA.map((n) => n.id), sideB: sideB.map((n) => n.id), rules: dedupe(rules) };
 }
+
+/** 127/8 in dotted IPv4 (--address-per-node only hands out those). */
+const isLoopbackV4 = (host: string): boolean => isIP(host) === 4 && host.startsWith('127.');
 
 /** Nodes of one side sharing an address give the same rule more than once. */
 function dedupe(rules: DropRule[]): DropRule[] {

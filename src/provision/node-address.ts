@@ -37,3 +37,19 @@ export function nodeAddresses(host: string, count: number): string[] {
   }
   return out;
 }
+
+/**
+ * The address for node `index` started after create (add-node, scale-out) of a cluster created with
+ * --address-per-node: the one create's scheme gives that index (host + index - 1) unless a node of the
+ * cluster already uses it, else the first free one above every address in use. Deterministic for
+ * a given record, so a plan's addresses and the nodes started for it agree.
+ */
+export function nodeAddressFor(host: string, index: number, taken: readonly string[]): string {
+  const used = new Set(taken);
+  const preferred = nodeAddresses(host, index)[index - 1]!;
+  if (!used.has(preferred)) return preferred;
+  let n = Math.max(...[...used].filter((a) => isIP(a) === 4 && a.startsWith('127.')).map(toInt)) + 1;
+  while (used.has(toIp(n)) || toIp(n) === CLIENT_ADDRESS) n++;
+  if (n > toInt('127.255.255.254')) throw usageError(`No free address left in 127/8 above ${host} for node ${index}.`, 'Remove unused nodes first (`rctl del-node`).');
+  return toIp(n);
+}

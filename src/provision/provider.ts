@@ -25,6 +25,9 @@ export interface ProvisionRequest {
   readonly nodeTimeoutMs: number;
   readonly password?: string | undefined;
   readonly image?: string | undefined;
+  /** min-replicas-to-write / min-replicas-max-lag (s) on every cluster node; undefined: Redis' defaults (off). */
+  readonly minReplicasToWrite?: number | undefined;
+  readonly minReplicasMaxLagS?: number | undefined;
   /** "node" (default) or "sentinel": names containers/directories `<cluster>-<role>-<index>`. */
   readonly role?: 'node' | 'sentinel';
   /** redis-server settings; default: a cluster node (redisSettings). */

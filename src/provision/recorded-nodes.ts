@@ -4,7 +4,8 @@ import { waitForPing } from './wait-ping.js';
 import type { NodeProvisioner } from './node-provisioner.js';
 import type { EventSink } from '../events.js';
 import { readRecord, writeRecord, type ClusterRecord, type NodeRecord } from '../state/records.js';
-import type { ProvisionRequest, Provider } from './provider.js';
+import type { NodeSpec, ProvisionRequest, Provider } from './provider.js';
+import { nodeAddressFor } from './node-address.js';
 
 /**
  * Start and delete nodes of a cluster rctl created, with the same settings as at create, keeping
@@ -20,7 +21,7 @@ export async function recordedNodes(name: string, provider: Provider, conns: Adm
   let snapshotRecord: ClusterRecord = await current();
   const addressOf = (index: number): NodeAddress => {
     const n = snapshotRecord.nodes.find((x) => x.index === index);
-    return n ? { host: n.host, port: n.port } : { host: snapshotRecord.host, port: snapshotRecord.portBase + index - 1 };
+    return n ? { host: n.host, port: n.port } : { host: newNodeHost(snapshotRecord, index, []), port: snapshotRecord.portBase + index - 1 };
   };
   return {
     get machine() {
@@ -37,15 +38,24 @@ export async function recordedNodes(name: string, provider: Provider, conns: Adm
       }
       const missing = indexes.filter((i) => !alive.has(i));
       if (missing.length > 0) {
+        // Addresses claimed by the nodes of this batch too, so two new nodes never share one.
+        const claimed: string[] = [];
+        const specs: NodeSpec[] = missing.map((i) => {
+          const own = hasAddressPerNode(rec) ? newNodeHost(rec, i, claimed) : undefined;
+          if (own) claimed.push(own);
+          return { index: i, port: rec.portBase + i - 1, busPort: rec.portBase + i - 1 + 10000, ...(own ? { host: own } : {}) };
+        });
         const req: ProvisionRequest = {
           cluster: rec.name,
-          nodes: missing.map((i) => ({ index: i, port: rec.portBase + i - 1, busPort: rec.portBase + i - 1 + 10000 })),
+          nodes: specs,
           network: rec.network,
           host: rec.host,
           announceIp: rec.announceIp,
           nodeTimeoutMs: rec.nodeTimeoutMs,
           password: rec.password,
           image: rec.image,
+          minReplicasToWrite: rec.minReplicasToWrite,
+          minReplicasMaxLagS: rec.minReplicasMaxLagS,
         };
         // Leftovers of an interrupted run (recorded but not running) are replaced.
         await provider.remove(rec.name, rec.nodes.filter((n) => missing.includes(n.index)));
@@ -80,3 +90,18 @@ export async function recordedNodes(name: string, provider: Provider, conns: Adm
 
 /** The recorded node at an address, if rctl started it. */
 export const recordedAt = (rec: ClusterRecord, addr: NodeAddress): NodeRecord | undefined => rec.nodes.find((n) => addrKey({ host: n.host, port: n.port }) === addrKey(addr));
+
+/**
+ * Whether the cluster's nodes each have their own address. Records written before the field existed
+ * tell it by their nodes: on host networking, any node off the shared host has one of its own.
+ */
+export const hasAddressPerNode = (rec: ClusterRecord): boolean => rec.addressPerNode ?? (rec.network === 'host' && rec.nodes.some((n) => n.host !== rec.host));
+
+/**
+ * Where node `index` (not started yet) listens: its own address (next free one, see nodeAddressFor)
+ * when the cluster gives every node one — with bind-source-addr, like create — else the shared host.
+ */
+export function newNodeHost(rec: ClusterRecord, index: number, claimed: readonly string[]): string {
+  if (!hasAddressPerNode(rec)) return rec.host;
+  return nodeAddressFor(rec.host, index, [...rec.nodes.filter((n) => n.index !== index).map((n) => n.host), ...claimed]);
+}

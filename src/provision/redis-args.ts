@@ -37,6 +37,7 @@ export function redisSettings(req: ProvisionRequest, node: NodeSpec, dir: string
     s.push(['bind', req.host]);
     if (node.busPort !== node.port + 10000) s.push(['cluster-port', String(node.busPort)]);
   }
+  if (req.minReplicasToWrite !== undefined) s.push(['min-replicas-to-write', String(req.minReplicasToWrite)], ['min-replicas-max-lag', String(req.minReplicasMaxLagS ?? 10)]); // 10: Redis' own default
   if (req.password) s.push(['requirepass', req.password], ['masterauth', req.password]);
   return s;
 }

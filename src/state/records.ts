@@ -41,6 +41,14 @@ export interface ClusterRecord {
   readonly nodeTimeoutMs: number;
   /** Kept (file mode 0600) so later commands on --name authenticate without retyping it. */
   readonly password?: string;
+  /**
+   * Node k binds host + (k-1) (create --address-per-node): nodes started later (add-node,
+   * scale-out) get an address of their own too, so partition rules can still name each node.
+   */
+  readonly addressPerNode?: boolean;
+  /** min-replicas-to-write / max-lag (s) set at create or by `config write-safety`: nodes started later get them too. */
+  readonly minReplicasToWrite?: number;
+  readonly minReplicasMaxLagS?: number;
   readonly createdAt: string;
   readonly rctlVersion: string;
   readonly nodes: readonly NodeRecord[];

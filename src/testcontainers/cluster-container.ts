@@ -1,5 +1,25 @@
 import { Cluster, type ClusterOptions } from 'ioredis';
-import { formCluster, openCluster, RctlError, usageError, type CheckReport, type ClusterHandle, type DrillOptions, type DrillReport, type EventSink, type FaultBackend, type FaultedNode, type FormResult, type NodeSelector, type OperationOptions } from '../index.js';
+import {
+  formCluster,
+  openCluster,
+  RctlError,
+  usageError,
+  type CheckReport,
+  type ClusterHandle,
+  type DrillOptions,
+  type DrillReport,
+  type EventSink,
+  type FaultBackend,
+  type FaultedNode,
+  type FormResult,
+  type Healed,
+  type NodeSelector,
+  type OperationOptions,
+  type PartitionDrillOptions,
+  type PartitionDrillReport,
+  type PartitionHandle,
+  type PartitionOptions,
+} from '../index.js';
 import { messageOf } from '../errors.js';
 import { DockerProvider } from '../provision/docker/docker-provider.js';
 import { dockerClient } from '../provision/docker/engine.js';
@@ -8,6 +28,7 @@ import { addrKey, parseHostPort, type NodeAddress } from '../redis/address.js';
 import type { NetworkMode } from '../state/records.js';
 import { natMapOf, type StartedRedisNode } from './node-container.js';
 import { startNodes, type NodeSet } from './nodes.js';
+import { pickLoopbackBlock, type LoopbackBlock } from './loopback-block.js';
 import { RedisGroupBuilder } from './builder.js';
 
 /**
@@ -53,7 +74,7 @@ export class RedisClusterContainer extends RedisGroupBuilder {
   private nodeTimeoutMs = DEFAULT_NODE_TIMEOUT_MS;
   private network: NetworkMode = 'host';
   private host = '127.0.0.1';
-
+  private addressPerNode = false;
 
   /** Masters (default 3, at least 3). */
   withMasters(n: number): this {
@@ -87,6 +108,19 @@ export class RedisClusterContainer extends RedisGroupBuilder {
   }
 
   /**
+   * Host networking, each node on its own loopback address (127.0.<block>.<k>, a block no other
+   * cluster uses), opening its connections from it (bind-source-addr): what partitions need, since
+   * their rules name nodes by address. Then `partition()` / `drillPartition()` work (as root, with
+   * iptables); stop() heals what is still cut. Protected mode is off on these nodes (a replica
+   * connects from its own 127.x address, which protected mode would refuse); 127/8 is not
+   * reachable from the network.
+   */
+  withAddressPerNode(): this {
+    this.addressPerNode = true;
+    return this;
+  }
+
+  /**
    * Start the nodes, form the cluster, open it. All or nothing: on any failure every container
    * started is removed and its ports released before the error (an RctlError) is thrown.
    */
@@ -95,12 +129,15 @@ export class RedisClusterContainer extends RedisGroupBuilder {
     const image = resolveImage(this.image);
     let set: NodeSet | undefined;
     let handle: ClusterHandle | undefined;
+    let block: LoopbackBlock | undefined;
     try {
+      if (this.addressPerNode) block = pickLoopbackBlock(this.masters * (1 + this.replicas));
       set = await startNodes({
         count: this.masters * (1 + this.replicas),
         image,
         network: this.network,
         host: this.host,
+        ...(block ? { hosts: block.addresses } : {}),
         nodeTimeoutMs: this.nodeTimeoutMs,
         password: this.password,
         ...(this.portRange ? { portRange: this.portRange } : {}),
@@ -125,10 +162,11 @@ export class RedisClusterContainer extends RedisGroupBuilder {
         faults: containerFaults(nodes, new DockerProvider(await dockerClient(), image)),
         intendedMasters: form.placement.masters.map((m) => parseHostPort(m.node)),
       });
-      return new StartedRedisClusterContainer(set, handle, form, this.password, this.replicas);
+      return new StartedRedisClusterContainer(set, handle, form, this.password, this.replicas, block);
     } catch (err) {
       await handle?.close().catch(() => undefined);
       await set?.stop();
+      block?.release();
       if (err instanceof RctlError) throw err;
       throw new RctlError('PROVISION_FAILED', `The Redis Cluster containers did not start: ${messageOf(err)}`, { cause: err, hint: 'Nothing was left behind.' });
     }
@@ -139,6 +177,10 @@ export class RedisClusterContainer extends RedisGroupBuilder {
     if (!Number.isInteger(this.replicas) || this.replicas < 0) throw usageError(`withReplicas(${this.replicas}): replicas per master must be an integer of at least 0.`);
     if (!Number.isInteger(this.nodeTimeoutMs) || this.nodeTimeoutMs < 100) throw usageError(`withNodeTimeout(${this.nodeTimeoutMs}): cluster-node-timeout must be an integer of at least 100 ms.`);
     if (this.network !== 'host' && this.network !== 'bridge') throw usageError(`withNetworkMode('${String(this.network)}'): use 'host' or 'bridge'.`);
+    if (this.addressPerNode && this.network !== 'host') {
+      throw usageError("withAddressPerNode() needs host networking: bridged containers have addresses of their own, and partitions inside them are not supported yet.", "Drop withNetworkMode('bridge').");
+    }
+    if (this.addressPerNode && this.host !== '127.0.0.1') throw usageError(`withAddressPerNode() picks the nodes' addresses itself: drop withHost('${this.host}').`);
     if (this.network === 'host' && !this.password && !/^(127\.|localhost$|::1$)/.test(this.host)) {
       throw usageError(`withHost('${this.host}') without a password: every node would accept anyone on the network.`, 'Add withPassword(...), or keep the default 127.0.0.1.');
     }
@@ -175,6 +217,7 @@ export class StartedRedisClusterContainer {
     readonly form: FormResult,
     private readonly password: string | undefined,
     private readonly replicasPerMaster: number,
+    private readonly block?: LoopbackBlock,
   ) {}
 
   /** The name the containers carry (`<name>-node-<i>`, label io.rctl.cluster=<name>). */
@@ -251,7 +294,24 @@ export class StartedRedisClusterContainer {
   }
 
   /**
-   * Close the handle (bringing back faults still in place), disconnect clients made by
+   * Cut nodes off the rest of the cluster (full, bus-only, one-way) until heal() on the result or
+   * here, or stop(). Needs withAddressPerNode(), root and iptables; refused before anything is
+   * touched otherwise.
+   */
+  partition(isolate: NodeSelector | readonly NodeSelector[], o: PartitionOptions = {}): Promise<PartitionHandle> {
+    return this.handle.partition(isolate, o);
+  }
+  /** Remove every partition rule of this cluster. */
+  heal(): Promise<Healed> {
+    return this.handle.heal();
+  }
+  /** The same drill and report as `rctl drill partition --json`: cut, watch, heal, settle, lost writes. */
+  drillPartition(o: PartitionDrillOptions = {}): Promise<PartitionDrillReport> {
+    return this.handle.drillPartition(o);
+  }
+
+  /**
+   * Heal partitions, close the handle (bringing back faults still in place), disconnect clients made by
    * createClient(), remove every container with its anonymous volumes, release the ports.
    * Idempotent; concurrent calls share one stop.
    */
@@ -261,8 +321,12 @@ export class StartedRedisClusterContainer {
       this.clients.clear();
       // Recovering faults first is pointless work when everything goes anyway, but it is what
       // close() does and it is bounded; the containers are removed whatever it finds.
+      // close() heals the cuts this handle made; heal() also catches ones made through another
+      // handle on the same cluster. Only with withAddressPerNode(): nothing else can be cut.
+      if (this.block) await this.handle.heal().catch(() => undefined);
       await this.handle.close().catch(() => undefined);
       await this.set.stop();
+      this.block?.release();
     })();
     return this.stopping;
   }

@@ -35,6 +35,12 @@ export interface RedisNodeOptions {
   /** Host networking: the address to bind (default 127.0.0.1). */
   readonly host?: string;
   /**
+   * Host networking: `host` is this node's own address (withAddressPerNode), not one shared by the
+   * cluster: the node also opens its bus and replication connections from it (bind-source-addr), so
+   * partition rules naming the address catch all of its traffic.
+   */
+  readonly ownAddress?: boolean;
+  /**
    * Host networking: client port (bus port = port + 10000 unless given); reservePorts() picks free ones.
    * Bridge networking: the loopback port the node's client port is published on (default: one
    * Docker picks). A fixed one survives a restart (kill/stop faults): Docker would pick anew.
@@ -76,7 +82,7 @@ export class RedisNodeContainer extends GenericContainer {
     }
     this.spec =
       network === 'host'
-        ? { index: opts.index, port: opts.port!, busPort: opts.busPort ?? opts.port! + 10000 }
+        ? { index: opts.index, port: opts.port!, busPort: opts.busPort ?? opts.port! + 10000, ...(opts.ownAddress ? { host } : {}) }
         : { index: opts.index, port: BRIDGE_PORT, busPort: BRIDGE_BUS_PORT };
     const req: ProvisionRequest = {
       cluster: opts.cluster,

@@ -15,6 +15,8 @@ export interface NodeSetOptions {
   readonly image?: string | undefined;
   readonly network?: NetworkMode;
   readonly host?: string;
+  /** Host networking: node k binds hosts[k-1], its own address (withAddressPerNode); overrides `host`. */
+  readonly hosts?: readonly string[];
   readonly portRange?: PortRange;
   readonly nodeTimeoutMs?: number;
   readonly password?: string | undefined;
@@ -49,7 +51,7 @@ export async function startNodes(o: NodeSetOptions): Promise<NodeSet> {
   ensureWatchdog();
   // Bridge networking publishes each node's client port on loopback: reserved too, so that it stays
   // the same across a restart (the bus port's reservation then goes unused, harmlessly).
-  const ports: PortReservation[] = await reservePorts(o.count, { host: network === 'host' ? (o.host ?? '127.0.0.1') : '127.0.0.1', ...(o.portRange ? { range: o.portRange } : {}) });
+  const ports: PortReservation[] = await reservePorts(o.count, { host: network === 'host' ? (o.hosts?.[0] ?? o.host ?? '127.0.0.1') : '127.0.0.1', ...(o.portRange ? { range: o.portRange } : {}) });
   const started: StartedRedisNode[] = [];
   let dockerNetwork: string | undefined;
   let stopped = false;
@@ -72,7 +74,7 @@ export async function startNodes(o: NodeSetOptions): Promise<NodeSet> {
           index,
           image: o.image,
           network,
-          ...(o.host ? { host: o.host } : {}),
+          ...(o.hosts?.[index - 1] ? { host: o.hosts[index - 1]!, ownAddress: true } : o.host ? { host: o.host } : {}),
           ...(p ? { port: p.port, busPort: p.busPort } : {}),
           ...(dockerNetwork ? { dockerNetwork } : {}),
           ...(o.nodeTimeoutMs !== undefined ? { nodeTimeoutMs: o.nodeTimeoutMs } : {}),

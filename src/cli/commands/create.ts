@@ -26,6 +26,8 @@ interface CreateFlags {
   passwordFile?: string;
   allowOpen?: boolean;
   addressPerNode?: boolean;
+  minReplicasToWrite?: number;
+  minReplicasMaxLag?: number;
   nodes?: string;
   json?: boolean;
   yes?: boolean;
@@ -48,6 +50,8 @@ export function registerCreate(program: Command): void {
     .option('--password <password>', 'set requirepass and masterauth on every node; visible to other local users in `ps`: prefer RCTL_PASSWORD or --password-file')
     .option('--password-file <path>', 'read the password from the first line of this file')
     .option(ADDRESS_PER_NODE_FLAG, 'give node k its own address --host + (k-1) (127/8, e.g. --host 127.0.0.21), so partition drills can cut one node; not with --network bridge')
+    .option('--min-replicas-to-write <n>', 'min-replicas-to-write on every node: a master acknowledged by fewer replicas within --min-replicas-max-lag refuses writes (bounds what a partition loses; at most --replicas)', nonNegativeInt)
+    .option('--min-replicas-max-lag <s>', 'min-replicas-max-lag in seconds (with --min-replicas-to-write; default 10)', intAtLeast(1))
     .option(ALLOW_OPEN_FLAG, 'accept a --host other than loopback without a password (anyone on the network can connect)')
     .option('--nodes <host:port,...>', 'form a cluster from these running, empty nodes instead of provisioning')
     .option('--json', 'machine-readable output')
@@ -71,6 +75,8 @@ export function registerCreate(program: Command): void {
           password,
           image: flags.image,
           addressPerNode: Boolean(flags.addressPerNode),
+          minReplicasToWrite: flags.minReplicasToWrite === undefined ? undefined : toInt(flags.minReplicasToWrite, '--min-replicas-to-write'),
+          minReplicasMaxLagS: flags.minReplicasMaxLag === undefined ? undefined : toInt(flags.minReplicasMaxLag, '--min-replicas-max-lag'),
         };
         const providerKind = oneOf(flags.provider, '--provider', ['docker', 'process'] as const);
         validateCreateIntent(intent);
@@ -93,6 +99,8 @@ export function registerCreate(program: Command): void {
             network: record.network,
             totalMs,
             nodeTimeoutMs: record.nodeTimeoutMs,
+            minReplicasToWrite: record.minReplicasToWrite ?? null,
+            minReplicasMaxLagS: record.minReplicasMaxLagS ?? null,
             agreementMs: form.agreementMs,
             slotAgreementMs: form.slotAgreementMs,
             nodes: orderedNodes(s).map((n) => nodeRow(s, n)),
