@@ -107,13 +107,13 @@ describe('usage errors: refused while parsing, before any lookup or connection (
 
 describe('help shows defaults and choices', () => {
   it.each([
-    [['create', '--help'], [/--masters <n> +number of masters \(at least 3\) \(default: 3\)/, /--replicas <n> +replicas per master \(default: 1\)/, /\(choices: "docker",\s+"process"\)/, /\(choices: "host", "bridge",\s+default: "host"\)/, /--port-base <port>[\s\S]*?\(default: 6381\)/, /--node-timeout <ms>[\s\S]*?\(default 5000;\s+more for\s+clusters of over 115\s+nodes/]],
+    [['create', '--help'], [/--masters <n> +number of masters \(at least 3\) \(default: 3\)/, /--replicas <n> +replicas per master \(default: 1\)/, /\(choices:\s+"docker",\s+"process"\)/, /\(choices: "host", "bridge",\s+default: "host"\)/, /--port-base <port>[\s\S]*?\(default: 6381\)/, /--node-timeout <ms>[\s\S]*?\(default\s+5000;\s+more\s+for\s+clusters\s+of\s+over\s+115\s+nodes/]],
     [['reshard', '--help'], [/--pipeline <n> +keys per MIGRATE \(default: 1000\)/, /--timeout <ms> +MIGRATE timeout in milliseconds \(default: 60000\)/]],
     [['fix', '--help'], [/--pipeline <n> +keys per MIGRATE \(default: 1000\)/, /--timeout <ms>[\s\S]*?\(default: 60000\)/]],
     [['rebalance', '--help'], [/--threshold <percent>[\s\S]*?\(default: 2\)/]],
-    [['drill', 'failover', '--help'], [/--mode <mode>[\s\S]*?\(choices: "stop", "kill",\s+"pause", default: "kill"\)/]],
-    [['sentinel', 'drill', '--help'], [/--mode <mode>[\s\S]*?\(choices: "stop", "kill",\s+"pause", default: "kill"\)/]],
-    [['sentinel', 'create', '--help'], [/--down-after <ms>[\s\S]*?\(default: 5000\)/, /--quorum <n>[\s\S]*?\(default: 2\)/, /\(choices: "docker",\s+"process"\)/]],
+    [['drill', 'failover', '--help'], [/--mode <mode>[\s\S]*?\(choices:\s+"stop",\s+"kill",\s+"pause",\s+default:\s+"kill"\)/]],
+    [['sentinel', 'drill', '--help'], [/--mode <mode>[\s\S]*?\(choices:\s+"stop",\s+"kill",\s+"pause",\s+"partition",\s+default:\s+"kill"\)/]],
+    [['sentinel', 'create', '--help'], [/--down-after <ms>[\s\S]*?\(default: 5000\)/, /--quorum <n>[\s\S]*?\(default: 2\)/, /\(choices:\s+"docker",\s+"process"\)/]],
   ])('%j', async (args, patterns) => {
     const r = await rctl(args, { home });
     expect(r.code).toBe(0);
